@@ -1,0 +1,288 @@
+//! The list of primitives every backend implements, and `Device`, the run-time
+//! handle that picks a backend without making callers generic.
+//!
+//! Every argument a kernel needs is explicit: storages are contiguous row-major
+//! buffers and their shapes travel beside them. The core validates shapes before
+//! calling in, so a backend may assume consistent arguments.
+
+use crate::{DType, HostBuffer, Result, Shape, Storage};
+use std::fmt::{self, Debug};
+use std::sync::Arc;
+
+/// Elementwise functions of one tensor. Parameters are stored as f64 and rounded
+/// to the storage dtype by the kernel.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum UnaryOp {
+    Neg,
+    Exp,
+    Log,
+    Sqrt,
+    Rsqrt,
+    Recip,
+    Abs,
+    /// -1, 0 or 1.
+    Sign,
+    Square,
+    Tanh,
+    Sigmoid,
+    /// log(1 + exp(x)), computed without overflow.
+    Softplus,
+    Relu,
+    /// 1 where x > 0, else 0: the derivative of relu.
+    Step,
+    /// x where x > 0, else alpha * x.
+    LeakyRelu(f64),
+    /// 1 where x > 0, else alpha: the derivative of leaky relu.
+    LeakyStep(f64),
+    /// x where x > 0, else exp(x) - 1.
+    Elu,
+    /// scale * (x where x > 0, else alpha * (exp(x) - 1)), with the SELU constants.
+    Selu,
+    /// x * sigmoid(x).
+    Swish,
+    /// x ^ p for a constant p.
+    PowScalar(f64),
+    /// x * mul + add.
+    Affine { mul: f64, add: f64 },
+    /// min(max(x, lo), hi).
+    Clamp { lo: f64, hi: f64 },
+    /// 1 where lo <= x <= hi, else 0: the derivative of clamp (PyTorch's rule).
+    InRange { lo: f64, hi: f64 },
+}
+
+/// SELU constants (Klambauer et al.), the values PyTorch uses.
+pub const SELU_ALPHA: f64 = 1.673_263_242_354_377_3;
+pub const SELU_SCALE: f64 = 1.050_700_987_355_480_5;
+
+/// Elementwise functions of two tensors, with broadcasting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Maximum,
+    Minimum,
+    Pow,
+    /// Comparisons give 1.0 or 0.0.
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    Eq,
+    Ne,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReduceOp {
+    Sum,
+    Max,
+    Min,
+}
+
+/// A (batched) matrix product `C[b] = op(A[b]) * op(B[b])` with `op` an optional
+/// transpose. `A` is `[batch, m, k]` (or `[batch, k, m]` when `trans_a`), `B` is
+/// `[batch, k, n]` (or `[batch, n, k]`), `C` is `[batch, m, n]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MatmulSpec {
+    pub batch: usize,
+    pub m: usize,
+    pub n: usize,
+    pub k: usize,
+    pub trans_a: bool,
+    pub trans_b: bool,
+}
+
+/// Cross-correlation as `torch.nn.functional.conv2d`: `x [N, C, H, W]`,
+/// `w [O, C / groups, kh, kw]`, symmetric zero padding, no bias.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conv2dSpec {
+    pub stride: [usize; 2],
+    pub padding: [usize; 2],
+    pub groups: usize,
+}
+
+impl Conv2dSpec {
+    /// Output spatial size for an input of `[h, w]` and a kernel of `[kh, kw]`.
+    pub fn output_hw(&self, hw: [usize; 2], k: [usize; 2]) -> Option<[usize; 2]> {
+        let mut out = [0; 2];
+        for i in 0..2 {
+            let padded = hw[i] + 2 * self.padding[i];
+            if padded < k[i] || self.stride[i] == 0 {
+                return None;
+            }
+            out[i] = (padded - k[i]) / self.stride[i] + 1;
+        }
+        Some(out)
+    }
+}
+
+/// The adjoint of `conv2d` as `torch.nn.functional.conv_transpose2d`:
+/// `x [N, Cin, H, W]`, `w [Cin, Cout / groups, kh, kw]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvTranspose2dSpec {
+    pub stride: [usize; 2],
+    pub padding: [usize; 2],
+    pub output_padding: [usize; 2],
+    pub groups: usize,
+}
+
+impl ConvTranspose2dSpec {
+    pub fn output_hw(&self, hw: [usize; 2], k: [usize; 2]) -> Option<[usize; 2]> {
+        let mut out = [0; 2];
+        for i in 0..2 {
+            let full = (hw[i].max(1) - 1) * self.stride[i] + k[i] + self.output_padding[i];
+            if hw[i] == 0 || full < 2 * self.padding[i] + 1 {
+                return None;
+            }
+            out[i] = full - 2 * self.padding[i];
+        }
+        Some(out)
+    }
+
+    /// The forward convolution this one is the adjoint of.
+    pub fn forward(&self) -> Conv2dSpec {
+        Conv2dSpec {
+            stride: self.stride,
+            padding: self.padding,
+            groups: self.groups,
+        }
+    }
+}
+
+/// Every primitive a device must provide. Composite operations (mean, variance,
+/// lerp, ...) are built from these in the core and need no kernel of their own.
+pub trait Backend: Send + Sync + Debug + 'static {
+    /// A short name such as `cpu` or `cuda:0`.
+    fn name(&self) -> String;
+
+    // ---- memory ----
+    fn upload(&self, data: HostBuffer) -> Result<Storage>;
+    fn download(&self, x: &Storage) -> Result<HostBuffer>;
+    fn fill(&self, value: f64, len: usize, dtype: DType) -> Result<Storage>;
+    fn cast(&self, x: &Storage, dtype: DType) -> Result<Storage>;
+
+    // ---- elementwise ----
+    fn unary(&self, op: UnaryOp, x: &Storage) -> Result<Storage>;
+    /// `a` and `b` broadcast to `out` (trailing alignment, checked by the core).
+    fn binary(
+        &self,
+        op: BinaryOp,
+        a: (&Storage, &Shape),
+        b: (&Storage, &Shape),
+        out: &Shape,
+    ) -> Result<Storage>;
+    /// `cond != 0 ? a : b`, all three broadcast to `out`.
+    fn where_cond(
+        &self,
+        cond: (&Storage, &Shape),
+        a: (&Storage, &Shape),
+        b: (&Storage, &Shape),
+        out: &Shape,
+    ) -> Result<Storage>;
+
+    // ---- reductions and data movement ----
+    /// Reduces over the sorted `axes`; the result has those axes kept with size 1.
+    fn reduce(&self, op: ReduceOp, x: &Storage, shape: &Shape, axes: &[usize]) -> Result<Storage>;
+    fn broadcast_to(&self, x: &Storage, shape: &Shape, out: &Shape) -> Result<Storage>;
+    fn permute(&self, x: &Storage, shape: &Shape, perm: &[usize]) -> Result<Storage>;
+    /// Constant padding per dimension, `(before, after)`; negative values crop.
+    fn pad(&self, x: &Storage, shape: &Shape, pads: &[(isize, isize)], value: f64)
+        -> Result<Storage>;
+    fn concat(&self, xs: &[(&Storage, &Shape)], axis: usize) -> Result<Storage>;
+    fn flip(&self, x: &Storage, shape: &Shape, axes: &[usize]) -> Result<Storage>;
+    fn index_select(
+        &self,
+        x: &Storage,
+        shape: &Shape,
+        axis: usize,
+        index: &[usize],
+    ) -> Result<Storage>;
+    /// Zeros of `src`'s shape with `axis` resized to `dim_size`, then
+    /// `out[.., index[i], ..] += src[.., i, ..]`.
+    fn index_add(
+        &self,
+        src: &Storage,
+        src_shape: &Shape,
+        axis: usize,
+        index: &[usize],
+        dim_size: usize,
+    ) -> Result<Storage>;
+    /// `out[i..] = x[.., index[i..], ..]` along `axis`; `index` has the output shape.
+    fn gather(
+        &self,
+        x: &Storage,
+        shape: &Shape,
+        axis: usize,
+        index: &[usize],
+        index_shape: &Shape,
+    ) -> Result<Storage>;
+    /// Zeros of `out_shape`, then `out[.., index[i..], ..] += src[i..]` along `axis`.
+    fn scatter_add(
+        &self,
+        src: &Storage,
+        src_shape: &Shape,
+        axis: usize,
+        index: &[usize],
+        out_shape: &Shape,
+    ) -> Result<Storage>;
+
+    // ---- linear algebra ----
+    fn matmul(&self, a: &Storage, b: &Storage, spec: &MatmulSpec) -> Result<Storage>;
+    fn conv2d(
+        &self,
+        x: (&Storage, &Shape),
+        w: (&Storage, &Shape),
+        spec: &Conv2dSpec,
+    ) -> Result<Storage>;
+    fn conv_transpose2d(
+        &self,
+        x: (&Storage, &Shape),
+        w: (&Storage, &Shape),
+        spec: &ConvTranspose2dSpec,
+    ) -> Result<Storage>;
+    /// The gradient of `conv2d(x, w)` with respect to `w`, given the output gradient
+    /// `dy`; `w_shape` is the weight's shape.
+    fn conv2d_weight_grad(
+        &self,
+        x: (&Storage, &Shape),
+        dy: (&Storage, &Shape),
+        w_shape: &Shape,
+        spec: &Conv2dSpec,
+    ) -> Result<Storage>;
+}
+
+/// A cheap, cloneable handle to a backend, chosen at run time.
+#[derive(Clone)]
+pub struct Device(Arc<dyn Backend>);
+
+impl Device {
+    pub fn new(backend: impl Backend) -> Self {
+        Device(Arc::new(backend))
+    }
+
+    pub fn from_arc(backend: Arc<dyn Backend>) -> Self {
+        Device(backend)
+    }
+
+    pub fn backend(&self) -> &dyn Backend {
+        &*self.0
+    }
+
+    pub fn name(&self) -> String {
+        self.0.name()
+    }
+
+    /// Two handles name the same device when they share a backend or report the
+    /// same name (two CPU backends hold interchangeable memory).
+    pub fn same(&self, other: &Device) -> bool {
+        std::ptr::addr_eq(Arc::as_ptr(&self.0), Arc::as_ptr(&other.0))
+            || self.0.name() == other.0.name()
+    }
+}
+
+impl Debug for Device {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Device({})", self.0.name())
+    }
+}
