@@ -123,6 +123,46 @@ fn col2im<T: CpuElement>(col: &[T], g: &Geom, x: &mut [T]) {
     }
 }
 
+/// `[C, H, W]` -> `[H, W, C]`, so that the patches of a weight gradient are
+/// contiguous runs of channels.
+fn to_channels_last<T: CpuElement>(x: &[T], c: usize, hw: usize, out: &mut [T]) {
+    const TILE: usize = 32;
+    for c0 in (0..c).step_by(TILE) {
+        for p0 in (0..hw).step_by(TILE) {
+            for ci in c0..(c0 + TILE).min(c) {
+                for p in p0..(p0 + TILE).min(hw) {
+                    out[p * c + ci] = x[ci * hw + p];
+                }
+            }
+        }
+    }
+}
+
+/// `colt[(oy, ox), (ky, kx, ci)] = xt[oy*s + ky - p, ox*s + kx - p, ci]` from a
+/// channels-last input: the transposed im2col, in the row-major layout that
+/// the GEMM of a weight gradient reads fastest.
+fn im2col_t<T: CpuElement>(xt: &[T], g: &Geom, colt: &mut [T]) {
+    let c = g.c;
+    let row_len = g.kh * g.kw * c;
+    for oy in 0..g.ho {
+        for ox in 0..g.wo {
+            let row = &mut colt[(oy * g.wo + ox) * row_len..][..row_len];
+            for ky in 0..g.kh {
+                let iy = (oy * g.stride[0] + ky) as isize - g.pad[0] as isize;
+                for kx in 0..g.kw {
+                    let ix = (ox * g.stride[1] + kx) as isize - g.pad[1] as isize;
+                    let dst = &mut row[(ky * g.kw + kx) * c..][..c];
+                    if iy < 0 || ix < 0 || iy >= g.h as isize || ix >= g.w as isize {
+                        dst.fill(T::zero());
+                    } else {
+                        dst.copy_from_slice(&xt[(iy as usize * g.w + ix as usize) * c..][..c]);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Runs `job(index, out_chunk, threads)` over consecutive chunks of `out`:
 /// one thread per chunk when there are enough chunks, else all threads inside.
 fn run_jobs<T: CpuElement>(
@@ -269,50 +309,39 @@ pub fn conv2d_weight_grad<T: CpuElement>(
     );
     let wlen = g.o * g.krows();
     let hw = g.ho * g.wo;
-    // dW_g[o, r] = sum_n dY_ng[o, :] . col_ng[r, :]
-    let image_grad = |ni: usize, gi: usize, dst: &mut [T], accumulate: bool, threads: Threads| {
+    // dW_g[o, (ky, kx, ci)] = sum_n dY_ng[o, :] . colT_ng[:, (ky, kx, ci)], both
+    // operands row-major; the kernel-major result is permuted to OIHW at the end.
+    let image_grad = |ni: usize, gi: usize, dst: &mut [T], threads: Threads| {
         let xg = &x[(ni * groups + gi) * g.in_len()..][..g.in_len()];
         let dyg = Mat::rows(
             &dy[(ni * groups + gi) * g.out_len()..][..g.out_len()],
             g.o,
             hw,
         );
+        let mut xt = uninit_vec::<T>(g.in_len());
+        to_channels_last(xg, g.c, g.h * g.w, &mut xt);
         if g.is_pointwise() {
-            gemm(dst, dyg, Mat::rows_t(xg, g.c, hw), accumulate, threads);
+            gemm(dst, dyg, Mat::rows(&xt, hw, g.c), false, threads);
         } else {
-            let mut col = uninit_vec::<T>(g.krows() * hw);
-            im2col(xg, &g, &mut col);
-            gemm(
-                dst,
-                dyg,
-                Mat::rows_t(&col, g.krows(), hw),
-                accumulate,
-                threads,
-            );
+            let mut colt = uninit_vec::<T>(hw * g.krows());
+            im2col_t(&xt, &g, &mut colt);
+            gemm(dst, dyg, Mat::rows(&colt, hw, g.krows()), false, threads);
         }
     };
-    let mut out = uninit_vec::<T>(groups * wlen);
+    let mut khwc = uninit_vec::<T>(groups * wlen);
     // The strategy depends on the shapes only, never on the thread count, so
     // the summation order (and the rounding) is the same on any machine.
-    if n < 2 {
-        // One image: one product per group.
-        if n == 0 {
-            out.fill(T::zero());
-        } else {
-            run_jobs(&mut out, wlen, |gi, dst, t| {
-                image_grad(0, gi, dst, false, t)
-            });
-        }
-    } else {
-        // Few groups, several images: one partial per image in parallel, then
-        // a sum in image order (the same result for any thread count).
+    if n == 1 {
+        run_jobs(&mut khwc, wlen, |gi, dst, t| image_grad(0, gi, dst, t));
+    } else if n > 1 {
+        // One partial per image in parallel, then a sum in image order.
         for gi in 0..groups {
             let mut partial = uninit_vec::<T>(n * wlen);
             partial
                 .par_chunks_mut(wlen)
                 .enumerate()
-                .for_each(|(ni, dst)| image_grad(ni, gi, dst, false, Threads::One));
-            let dst = &mut out[gi * wlen..(gi + 1) * wlen];
+                .for_each(|(ni, dst)| image_grad(ni, gi, dst, Threads::One));
+            let dst = &mut khwc[gi * wlen..(gi + 1) * wlen];
             dst.par_chunks_mut(4096).enumerate().for_each(|(ci, d)| {
                 let c0 = ci * 4096;
                 d.copy_from_slice(&partial[c0..c0 + d.len()]);
@@ -322,6 +351,20 @@ pub fn conv2d_weight_grad<T: CpuElement>(
                     }
                 }
             });
+        }
+    }
+    // [O, kh, kw, C] -> [O, C, kh, kw]
+    let kk = g.kh * g.kw;
+    let mut out = uninit_vec::<T>(groups * wlen);
+    if kk == 1 {
+        out.copy_from_slice(&khwc);
+    } else {
+        for (src, dst) in khwc.chunks(kk * g.c).zip(out.chunks_mut(kk * g.c)) {
+            for k in 0..kk {
+                for ci in 0..g.c {
+                    dst[ci * kk + k] = src[k * g.c + ci];
+                }
+            }
         }
     }
     Ok(wrap(out))
