@@ -65,7 +65,7 @@ fn non_finite_gradients_are_replaced_and_counted() {
         )
         .unwrap(),
     ));
-    assert_eq!(sanitize_grads(&[a.clone()]).unwrap(), 3);
+    assert_eq!(sanitize_grads(std::slice::from_ref(&a)).unwrap(), 3);
     assert_eq!(
         a.grad().unwrap().to_vec_f64().unwrap(),
         [0.0, 1e5, -1e5, 2e5]
