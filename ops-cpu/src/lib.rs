@@ -5,6 +5,7 @@
 mod binary;
 mod conv;
 mod gemm;
+mod grid_sample;
 mod index;
 mod matmul;
 mod movement;
@@ -19,8 +20,8 @@ pub use storage::CpuStorage;
 use std::sync::{Arc, OnceLock};
 use storage::{cpu_storage, wrap};
 use tcgan_core::{
-    Backend, BinaryOp, Conv2dSpec, ConvTranspose2dSpec, DType, Device, Error, HostBuffer,
-    MatmulSpec, ReduceOp, Result, Shape, Storage, UnaryOp,
+    Backend, BinaryOp, Conv2dSpec, ConvTranspose2dSpec, DType, Device, Error, GridSampleSpec,
+    HostBuffer, MatmulSpec, ReduceOp, Result, Shape, Storage, UnaryOp,
 };
 
 #[derive(Debug, Default)]
@@ -242,5 +243,25 @@ impl Backend for CpuBackend {
     ) -> Result<Storage> {
         use conv::conv2d_weight_grad;
         dispatch!(x.0, conv2d_weight_grad(x, dy, w_shape, spec))
+    }
+    fn grid_sample(
+        &self,
+        x: (&Storage, &Shape),
+        grid: (&Storage, &Shape),
+        spec: &GridSampleSpec,
+    ) -> Result<Storage> {
+        use grid_sample::grid_sample;
+        dispatch!(x.0, grid_sample(x, grid, spec))
+    }
+
+    fn grid_sample_backward(
+        &self,
+        dy: (&Storage, &Shape),
+        grid: (&Storage, &Shape),
+        x_shape: &Shape,
+        spec: &GridSampleSpec,
+    ) -> Result<Storage> {
+        use grid_sample::grid_sample_backward;
+        dispatch!(dy.0, grid_sample_backward(dy, grid, x_shape, spec))
     }
 }
