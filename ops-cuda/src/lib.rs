@@ -24,6 +24,8 @@ pub mod kernels;
 #[cfg(feature = "cuda")]
 mod layout;
 #[cfg(feature = "cuda")]
+mod nccl;
+#[cfg(feature = "cuda")]
 mod storage;
 
 // One folder per op: launch code (mod.rs) beside its kernel source.
@@ -48,6 +50,8 @@ mod unary;
 pub use alloc::MemoryStats;
 #[cfg(feature = "cuda")]
 pub use backend::CudaBackend;
+#[cfg(feature = "cuda")]
+pub use nccl::{nccl_group, NcclRank};
 #[cfg(feature = "cuda")]
 pub use storage::CudaStorage;
 
