@@ -111,6 +111,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_op_has_a_code() {
+        use BinaryOp::*;
+        for op in [
+            Add, Sub, Mul, Div, Maximum, Minimum, Pow, Gt, Ge, Lt, Le, Eq, Ne,
+        ] {
+            assert!(OPS.contains(&name(op)), "{op:?}");
+        }
+    }
+
+    #[test]
     fn every_op_code_is_handled_by_the_kernel() {
         for name in OPS {
             assert!(

@@ -96,6 +96,43 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_op_has_a_code() {
+        use UnaryOp::*;
+        let ops = [
+            Neg,
+            Exp,
+            Log,
+            Sqrt,
+            Rsqrt,
+            Recip,
+            Abs,
+            Sign,
+            Square,
+            Tanh,
+            Sigmoid,
+            Softplus,
+            Relu,
+            Step,
+            LeakyRelu(0.2),
+            LeakyStep(0.2),
+            Elu,
+            Selu,
+            Swish,
+            PowScalar(2.0),
+            PowScalar(3.0),
+            PowScalar(0.5),
+            PowScalar(1.5),
+            Affine { mul: 2.0, add: 1.0 },
+            Clamp { lo: -1.0, hi: 1.0 },
+            InRange { lo: -1.0, hi: 1.0 },
+        ];
+        for op in ops {
+            let (name, _, _) = encode(op);
+            assert!(OPS.contains(&name), "{op:?} encodes to {name}, not in OPS");
+        }
+    }
+
+    #[test]
     fn every_op_code_is_handled_by_the_kernel() {
         for name in OPS {
             assert!(
