@@ -4,6 +4,8 @@
 
 pub mod autograd;
 pub mod backend;
+mod collective;
+mod dist_env;
 mod dtype;
 mod error;
 mod grad_mode;
@@ -18,6 +20,8 @@ pub use backend::{
     Backend, BinaryOp, Conv2dSpec, ConvTranspose2dSpec, Device, GridPadding, GridSampleSpec,
     MatmulSpec, ReduceOp, UnaryOp,
 };
+pub use collective::{Collective, InProcessGroup, InProcessRank, SingleRank};
+pub use dist_env::{DistEnv, DistEnvError};
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};
 pub use grad_mode::{is_grad_enabled, no_grad, with_grad_mode, GradModeGuard};

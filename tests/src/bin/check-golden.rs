@@ -1,32 +1,37 @@
 //! check-golden: runs the cases of a golden folder (manifest.json + safetensors)
 //! through tcgan and compares every output with its tolerance.
 //!
-//! Usage: check-golden <DIR> [--only GROUP[,GROUP...]] [--case ID_PREFIX] [--verbose]
+//! Usage: check-golden <DIR> [--only GROUP[,GROUP...]] [--case ID_PREFIX] [--device cpu|cuda[:N]] [--verbose]
 
 use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use tcgan_core::Device;
 use tcgan_tests::golden::{run_case, Manifest};
 
 struct Args {
     dir: PathBuf,
     only: Option<Vec<String>>,
     case: Option<String>,
+    device: String,
     verbose: bool,
 }
 
 fn parse_args() -> Result<Args> {
     let mut dir = None;
     let (mut only, mut case, mut verbose) = (None, None, false);
+    let mut device = "cpu".to_string();
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
             "--only" => only = Some(it.next().context("--only needs GROUP[,GROUP...]")?),
             s if s.starts_with("--only=") => only = Some(s["--only=".len()..].to_string()),
             "--case" => case = Some(it.next().context("--case needs an id prefix")?),
+            "--device" => device = it.next().context("--device needs cpu or cuda[:N]")?,
+            s if s.starts_with("--device=") => device = s["--device=".len()..].to_string(),
             "--verbose" | "-v" => verbose = true,
             "--help" | "-h" => {
-                println!("usage: check-golden <DIR> [--only GROUP[,GROUP...]] [--case ID_PREFIX] [--verbose]");
+                println!("usage: check-golden <DIR> [--only GROUP[,GROUP...]] [--case ID_PREFIX] [--device cpu|cuda[:N]] [--verbose]");
                 std::process::exit(0);
             }
             s if s.starts_with('-') => bail!("unknown option {s}"),
@@ -47,8 +52,24 @@ fn parse_args() -> Result<Args> {
         dir: dir.context("usage: check-golden <DIR> [--only GROUP[,GROUP...]]")?,
         only,
         case,
+        device,
         verbose,
     })
+}
+
+/// `cpu`, `cuda` (GPU 0) or `cuda:N`.
+fn open_device(name: &str) -> Result<Device> {
+    match name {
+        "cpu" => Ok(tcgan_ops_cpu::cpu()),
+        "cuda" => Ok(tcgan_ops_cuda::cuda(0)?),
+        s if s.starts_with("cuda:") => {
+            let n: usize = s["cuda:".len()..]
+                .parse()
+                .with_context(|| format!("bad GPU number in --device {s}"))?;
+            Ok(tcgan_ops_cuda::cuda(n)?)
+        }
+        s => bail!("unknown device {s:?}: use cpu, cuda or cuda:N"),
+    }
 }
 
 fn main() -> ExitCode {
@@ -64,6 +85,7 @@ fn main() -> ExitCode {
 
 fn run() -> Result<bool> {
     let args = parse_args()?;
+    let device = open_device(&args.device)?;
     let manifest = Manifest::load(&args.dir)?;
     let selected: Vec<_> = manifest
         .cases
@@ -80,7 +102,7 @@ fn run() -> Result<bool> {
     }
     let (mut passed, mut failed) = (0, 0);
     for case in selected {
-        let r = run_case(&args.dir, case);
+        let r = run_case(&args.dir, case, &device);
         let status = if r.passed { "PASS" } else { "FAIL" };
         match (&r.worst, &r.error) {
             (_, Some(e)) => println!("{:<58} {status}  error: {e}", r.id),

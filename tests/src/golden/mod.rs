@@ -13,6 +13,7 @@ pub use tensors::{load_file, GoldenTensor};
 use anyhow::{Context, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use tcgan_core::Device;
 
 /// What a group handler computed for one case: tensor name -> value.
 pub type Outputs = BTreeMap<String, GoldenTensor>;
@@ -23,6 +24,8 @@ pub struct CaseCtx<'a> {
     pub case: &'a Case,
     /// The tensors of the case file (`case.file`).
     pub tensors: BTreeMap<String, GoldenTensor>,
+    /// Where the handler computes (`check-golden --device`).
+    pub device: Device,
 }
 
 impl CaseCtx<'_> {
@@ -57,7 +60,7 @@ pub struct CaseReport {
 }
 
 /// Runs one case: calls the group handler and compares every expected tensor.
-pub fn run_case(dir: &Path, case: &Case) -> CaseReport {
+pub fn run_case(dir: &Path, case: &Case, device: &Device) -> CaseReport {
     let mut report = CaseReport {
         id: case.id.clone(),
         passed: false,
@@ -73,7 +76,12 @@ pub fn run_case(dir: &Path, case: &Case) -> CaseReport {
         } else {
             load_file(&dir.join(&case.file))?
         };
-        let ctx = CaseCtx { dir, case, tensors };
+        let ctx = CaseCtx {
+            dir,
+            case,
+            tensors,
+            device: device.clone(),
+        };
         let outputs = handler(&ctx)?;
         let expected = expected_tensors(&ctx)?;
         let mut comparisons = Vec::new();
