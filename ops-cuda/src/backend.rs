@@ -2,11 +2,11 @@
 //! the launch code in its op folder.
 
 use crate::device::Inner;
-use crate::{binary, conv, fill, index, matmul, movement, reduce, unary};
+use crate::{binary, conv, fill, grid_sample, index, matmul, movement, reduce, unary};
 use std::sync::Arc;
 use tcgan_core::{
-    Backend, BinaryOp, Conv2dSpec, ConvTranspose2dSpec, DType, HostBuffer, MatmulSpec, ReduceOp,
-    Result, Shape, Storage, UnaryOp,
+    Backend, BinaryOp, Conv2dSpec, ConvTranspose2dSpec, DType, GridSampleSpec, HostBuffer,
+    MatmulSpec, ReduceOp, Result, Shape, Storage, UnaryOp,
 };
 
 #[derive(Debug, Clone)]
@@ -250,6 +250,40 @@ impl Backend for CudaBackend {
             (i.storage(x.0)?, x.1),
             (i.storage(dy.0)?, dy.1),
             w_shape,
+            spec,
+        )?))
+    }
+    fn grid_sample(
+        &self,
+        x: (&Storage, &Shape),
+        g: (&Storage, &Shape),
+        spec: &GridSampleSpec,
+    ) -> Result<Storage> {
+        let i = &self.inner;
+        Ok(wrap(grid_sample::grid_sample(
+            i,
+            i.storage(x.0)?,
+            x.1,
+            i.storage(g.0)?,
+            g.1,
+            spec,
+        )?))
+    }
+
+    fn grid_sample_backward(
+        &self,
+        dy: (&Storage, &Shape),
+        g: (&Storage, &Shape),
+        x_shape: &Shape,
+        spec: &GridSampleSpec,
+    ) -> Result<Storage> {
+        let i = &self.inner;
+        Ok(wrap(grid_sample::grid_sample_backward(
+            i,
+            i.storage(dy.0)?,
+            i.storage(g.0)?,
+            g.1,
+            x_shape,
             spec,
         )?))
     }

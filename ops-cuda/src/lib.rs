@@ -36,6 +36,8 @@ mod conv;
 #[cfg(feature = "cuda")]
 mod fill;
 #[cfg(feature = "cuda")]
+mod grid_sample;
+#[cfg(feature = "cuda")]
 mod index;
 #[cfg(feature = "cuda")]
 mod matmul;

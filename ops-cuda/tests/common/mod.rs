@@ -5,7 +5,9 @@
 
 #![allow(dead_code)]
 
-use tcgan_core::{grad, Conv2dSpec, DType, Device, Generator, Result, Shape, Tensor};
+use tcgan_core::{
+    grad, Conv2dSpec, DType, Device, Generator, GridPadding, GridSampleSpec, Result, Shape, Tensor,
+};
 
 /// Where inputs are drawn from, to stay off kinks and out of poles.
 #[derive(Clone, Copy)]
@@ -495,6 +497,44 @@ pub fn cases() -> Vec<Case> {
                 };
                 x[0].conv2d_weight_grad(&x[1], &Shape::new([3, 2, 3, 3]), &spec)?
                     .square()
+            }
+        ),
+        case!(
+            "grid_sample_zeros",
+            |d| vec![s(&[2, d[0], d[1] + 1, d[2] + 2])],
+            Any,
+            |x| {
+                let g = Generator::new(7).uniform(
+                    [2, 3, 4, 2],
+                    -1.3,
+                    1.3,
+                    x[0].dtype(),
+                    x[0].device(),
+                )?;
+                let spec = GridSampleSpec {
+                    padding: GridPadding::Zeros,
+                    align_corners: false,
+                };
+                x[0].grid_sample(&g, &spec)?.square()
+            }
+        ),
+        case!(
+            "grid_sample_border_aligned",
+            |d| vec![s(&[2, d[0], d[1] + 1, d[2] + 1])],
+            Any,
+            |x| {
+                let g = Generator::new(8).uniform(
+                    [2, 2, 5, 2],
+                    -1.3,
+                    1.3,
+                    x[0].dtype(),
+                    x[0].device(),
+                )?;
+                let spec = GridSampleSpec {
+                    padding: GridPadding::Border,
+                    align_corners: true,
+                };
+                x[0].grid_sample(&g, &spec)?.square()
             }
         ),
         case!("norm", u, Any, |x| x[0].norm()),
