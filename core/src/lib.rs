@@ -15,7 +15,8 @@ mod tensor;
 
 pub use autograd::{backward, grad, GradFn};
 pub use backend::{
-    Backend, BinaryOp, Conv2dSpec, ConvTranspose2dSpec, Device, MatmulSpec, ReduceOp, UnaryOp,
+    Backend, BinaryOp, Conv2dSpec, ConvTranspose2dSpec, Device, MatmulSpec, Pool2dSpec, PoolKind,
+    ReduceOp, UnaryOp,
 };
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};
