@@ -3,3 +3,4 @@
 //! names mirror the official code so a reader can hold ours beside theirs.
 
 pub mod inception;
+pub mod metrics;

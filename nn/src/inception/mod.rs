@@ -22,6 +22,8 @@ pub const DEFAULT_1_SHA1: &str = "a16e4d89c0ecbc17a915dd76ea9e41211aa82562";
 pub const DEFAULT_1_NAME: &str = "default_1.pt";
 /// Length of a feature vector.
 pub const FEATURES: usize = 2048;
+/// Images run through the network together (results do not depend on it).
+const SUB_BATCH: usize = 8;
 
 /// `$TCGAN_CACHE_DIR`, or `~/.cache/tcgan`.
 pub fn cache_dir() -> PathBuf {
@@ -133,6 +135,11 @@ impl InceptionV3 {
         self.layers.iter().map(Layer::convs).sum()
     }
 
+    #[doc(hidden)]
+    pub fn layers_for_profile(&self) -> &[Layer] {
+        &self.layers
+    }
+
     pub fn device(&self) -> &Device {
         &self.device
     }
@@ -164,10 +171,16 @@ impl InceptionV3 {
         if x.dtype() != DType::F32 {
             return Err(InceptionError::Input("the network takes float32".into()));
         }
-        no_grad(|| {
-            let y = network::run(&self.layers, x)?;
-            Ok(y.reshape([x.dim(0), FEATURES])?)
-        })
+        // Sub-batches keep every activation under glibc's mmap threshold, so
+        // buffers are reused instead of page-faulted in fresh for every layer.
+        let parts = no_grad(|| {
+            x.split(SUB_BATCH, 0)?
+                .iter()
+                .map(|p| network::run(&self.layers, p))
+                .collect::<Result<Vec<_>, InceptionError>>()
+        })?;
+        let refs: Vec<&Tensor> = parts.iter().collect();
+        Ok(Tensor::concat(&refs, 0)?.reshape([x.dim(0), FEATURES])?)
     }
 
     /// The FID feature vectors of uint8 images (NVIDIA's `inception-2015-12-05.pt`
