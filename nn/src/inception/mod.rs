@@ -135,11 +135,6 @@ impl InceptionV3 {
         self.layers.iter().map(Layer::convs).sum()
     }
 
-    #[doc(hidden)]
-    pub fn layers_for_profile(&self) -> &[Layer] {
-        &self.layers
-    }
-
     pub fn device(&self) -> &Device {
         &self.device
     }
