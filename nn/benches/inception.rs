@@ -61,9 +61,7 @@ fn main() {
             t.elapsed().as_secs_f64()
         })
         .collect();
-    let cpu_per_batch = cpu_seconds()
-        .zip(cpu0)
-        .map(|(b, a)| (b - a) / reps as f64);
+    let cpu_per_batch = cpu_seconds().zip(cpu0).map(|(b, a)| (b - a) / reps as f64);
     secs.sort_by(f64::total_cmp);
     let rate = |s: f64| BATCH as f64 / s;
     let median = secs[secs.len() / 2];
