@@ -176,6 +176,49 @@ pub struct GridSampleSpec {
     pub align_corners: bool,
 }
 
+// ---- pooling (max_pool2d, avg_pool2d) ----
+
+/// What a pooling window computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolKind {
+    /// The window's maximum; padding never wins (it counts as -inf).
+    Max,
+    /// The window's mean. With `count_include_pad` the divisor is always
+    /// `kh * kw`; without it, only the elements inside the input count.
+    Avg { count_include_pad: bool },
+}
+
+/// `torch.nn.functional.max_pool2d` / `avg_pool2d` over `x [N, C, H, W]` with
+/// `ceil_mode=False` and dilation 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pool2dSpec {
+    pub kind: PoolKind,
+    pub kernel: [usize; 2],
+    pub stride: [usize; 2],
+    pub padding: [usize; 2],
+}
+
+impl Pool2dSpec {
+    /// Output spatial size for an input of `[h, w]`, or `None` when the window
+    /// does not fit or the arguments are invalid (PyTorch requires padding at
+    /// most half the kernel).
+    pub fn output_hw(&self, hw: [usize; 2]) -> Option<[usize; 2]> {
+        let mut out = [0; 2];
+        for i in 0..2 {
+            let padded = hw[i] + 2 * self.padding[i];
+            if self.kernel[i] == 0
+                || self.stride[i] == 0
+                || 2 * self.padding[i] > self.kernel[i]
+                || padded < self.kernel[i]
+            {
+                return None;
+            }
+            out[i] = (padded - self.kernel[i]) / self.stride[i] + 1;
+        }
+        Some(out)
+    }
+}
+
 /// Every primitive a device must provide. Composite operations (mean, variance,
 /// lerp, ...) are built from these in the core and need no kernel of their own.
 pub trait Backend: Send + Sync + Debug + 'static {
@@ -299,6 +342,22 @@ pub trait Backend: Send + Sync + Debug + 'static {
         x_shape: &Shape,
         spec: &GridSampleSpec,
     ) -> Result<Storage>;
+
+    // ---- pooling ----
+    /// Max or average pooling of `x [N, C, H, W]`; the output is `[N, C, Ho, Wo]`.
+    fn pool2d(&self, x: (&Storage, &Shape), spec: &Pool2dSpec) -> Result<Storage>;
+    /// The adjoint of average pooling: every output gradient of `dy [N, C, Ho, Wo]`
+    /// is spread evenly (with the forward divisor) over its window of an input of
+    /// `x_shape`.
+    fn avg_pool2d_backward(
+        &self,
+        dy: (&Storage, &Shape),
+        x_shape: &Shape,
+        spec: &Pool2dSpec,
+    ) -> Result<Storage>;
+    /// For max pooling: per output element, the flat index `y * W + x` of the
+    /// first maximum of its window inside its `H x W` plane (PyTorch's choice on ties).
+    fn max_pool2d_argmax(&self, x: (&Storage, &Shape), spec: &Pool2dSpec) -> Result<Vec<usize>>;
 }
 
 /// A cheap, cloneable handle to a backend, chosen at run time.

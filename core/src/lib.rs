@@ -18,7 +18,7 @@ mod tensor;
 pub use autograd::{backward, grad, GradFn};
 pub use backend::{
     Backend, BinaryOp, Conv2dSpec, ConvTranspose2dSpec, Device, GridPadding, GridSampleSpec,
-    MatmulSpec, ReduceOp, UnaryOp,
+    MatmulSpec, Pool2dSpec, PoolKind, ReduceOp, UnaryOp,
 };
 pub use collective::{Collective, InProcessGroup, InProcessRank, SingleRank};
 pub use dist_env::{DistEnv, DistEnvError};

@@ -2,4 +2,6 @@
 //! losses, augmentation and optimizers, built from `tcgan-core` tensors. File
 //! names mirror the official code so a reader can hold ours beside theirs.
 
+pub mod inception;
+pub mod metrics;
 pub mod optim;

@@ -10,6 +10,7 @@ mod index;
 mod matmul;
 mod movement;
 mod parallel;
+mod pool2d;
 mod reduce;
 mod storage;
 mod strided;
@@ -21,7 +22,7 @@ use std::sync::{Arc, OnceLock};
 use storage::{cpu_storage, wrap};
 use tcgan_core::{
     Backend, BinaryOp, Conv2dSpec, ConvTranspose2dSpec, DType, Device, Error, GridSampleSpec,
-    HostBuffer, MatmulSpec, ReduceOp, Result, Shape, Storage, UnaryOp,
+    HostBuffer, MatmulSpec, Pool2dSpec, ReduceOp, Result, Shape, Storage, UnaryOp,
 };
 
 #[derive(Debug, Default)]
@@ -263,5 +264,25 @@ impl Backend for CpuBackend {
     ) -> Result<Storage> {
         use grid_sample::grid_sample_backward;
         dispatch!(dy.0, grid_sample_backward(dy, grid, x_shape, spec))
+    }
+
+    fn pool2d(&self, x: (&Storage, &Shape), spec: &Pool2dSpec) -> Result<Storage> {
+        use pool2d::pool2d;
+        dispatch!(x.0, pool2d(x, spec))
+    }
+
+    fn avg_pool2d_backward(
+        &self,
+        dy: (&Storage, &Shape),
+        x_shape: &Shape,
+        spec: &Pool2dSpec,
+    ) -> Result<Storage> {
+        use pool2d::avg_pool2d_backward;
+        dispatch!(dy.0, avg_pool2d_backward(dy, x_shape, spec))
+    }
+
+    fn max_pool2d_argmax(&self, x: (&Storage, &Shape), spec: &Pool2dSpec) -> Result<Vec<usize>> {
+        use pool2d::max_pool2d_argmax;
+        dispatch!(x.0, max_pool2d_argmax(x, spec))
     }
 }

@@ -463,6 +463,47 @@ fn cases() -> Vec<Case> {
                 x[0].grid_sample_backward(&grid, &xs, &spec)?.square()
             }
         ),
+        // ---- pooling ----
+        case!(
+            "max_pool2d_3x3_s2",
+            |d| vec![s(&[d[0], 2, d[1] + 2, d[2] + 3])],
+            Any,
+            |x| x[0].max_pool2d(3, 2, 0)?.square()
+        ),
+        case!(
+            "max_pool2d_3x3_s1_pad1",
+            |d| vec![s(&[d[0], 2, d[1], d[2]])],
+            Any,
+            |x| x[0].max_pool2d(3, 1, 1)?.square()
+        ),
+        case!(
+            "avg_pool2d_3x3_s1_pad1_exclude_pad",
+            |d| vec![s(&[d[0], 2, d[1], d[2]])],
+            Any,
+            |x| x[0].avg_pool2d(3, 1, 1, false)?.square()
+        ),
+        case!(
+            "avg_pool2d_2x2_s2_include_pad",
+            |d| vec![s(&[d[0], 2, d[1] + 1, d[2] + 2])],
+            Any,
+            |x| x[0].avg_pool2d(2, 2, 1, true)?.square()
+        ),
+        case!(
+            "avg_pool2d_backward",
+            |d| vec![s(&[d[0], 2, d[1], d[2]])],
+            Any,
+            |x| {
+                let spec = tcgan_core::Pool2dSpec {
+                    kind: tcgan_core::PoolKind::Avg {
+                        count_include_pad: false,
+                    },
+                    kernel: [3, 3],
+                    stride: [1, 1],
+                    padding: [1, 1],
+                };
+                x[0].avg_pool2d_backward(x[0].shape(), &spec)?.square()
+            }
+        ),
         case!("norm", u, Any, |x| x[0].norm()),
         case!("split", |d| vec![s(&[d[0], 5, d[2]])], Any, |x| {
             let parts = x[0].split(2, 1)?;

@@ -331,3 +331,43 @@ fn grid_sample_follows_torch_semantics() {
     let g = ident.detach().requires_grad_(true).unwrap();
     assert!(x.grid_sample(&g, &zeros).is_err());
 }
+
+#[test]
+fn pooling_matches_pytorch_semantics() {
+    // 3x3 plane 1..9.
+    let x = t(&[1., 2., 3., 4., 5., 6., 7., 8., 9.], &[1, 1, 3, 3]);
+    // count_include_pad=False: the corner window holds 1,2,4,5 -> 3.
+    let a = x.avg_pool2d(3, 1, 1, false).unwrap().to_vec_f32().unwrap();
+    assert_eq!(a[0], 3.0);
+    assert_eq!(a[4], 5.0);
+    // count_include_pad=True divides by 9 everywhere: (1+2+4+5)/9.
+    let b = x.avg_pool2d(3, 1, 1, true).unwrap().to_vec_f32().unwrap();
+    assert!((b[0] - 12.0 / 9.0).abs() < 1e-6);
+    // Max with padding: padding never wins, even against negatives.
+    let neg = x.neg().unwrap();
+    let m = neg.max_pool2d(3, 1, 1).unwrap().to_vec_f32().unwrap();
+    assert_eq!(m, [-1., -1., -2., -1., -1., -2., -4., -4., -5.]);
+    let m2 = x.max_pool2d(3, 2, 0).unwrap();
+    assert_eq!(m2.dims(), [1, 1, 1, 1]);
+    assert_eq!(m2.to_vec_f32().unwrap(), [9.]);
+    // 8x8/8 global average of a [1, 2, 8, 8] input.
+    let big = Tensor::from_vec(
+        (0..128).map(|v| v as f32).collect::<Vec<_>>(),
+        [1, 2, 8, 8],
+        &cpu(),
+    )
+    .unwrap();
+    let g = big.avg_pool2d(8, 8, 0, true).unwrap().to_vec_f32().unwrap();
+    assert_eq!(g, [31.5, 95.5]);
+    // Invalid windows are errors, not panics.
+    assert!(x.max_pool2d(5, 1, 0).is_err());
+    assert!(x.max_pool2d(3, 1, 2).is_err());
+}
+
+#[test]
+fn max_pool_gradient_goes_to_the_first_maximum() {
+    let x = param(&[1., 5., 5., 2.], &[1, 1, 2, 2]);
+    let y = x.max_pool2d(2, 2, 0).unwrap();
+    y.sum_all().unwrap().backward().unwrap();
+    assert_eq!(x.grad().unwrap().to_vec_f32().unwrap(), [0., 1., 0., 0.]);
+}

@@ -2,11 +2,11 @@
 //! the launch code in its op folder.
 
 use crate::device::Inner;
-use crate::{binary, conv, fill, grid_sample, index, matmul, movement, reduce, unary};
+use crate::{binary, conv, fill, grid_sample, index, matmul, movement, pool2d, reduce, unary};
 use std::sync::Arc;
 use tcgan_core::{
     Backend, BinaryOp, Conv2dSpec, ConvTranspose2dSpec, DType, GridSampleSpec, HostBuffer,
-    MatmulSpec, ReduceOp, Result, Shape, Storage, UnaryOp,
+    MatmulSpec, Pool2dSpec, ReduceOp, Result, Shape, Storage, UnaryOp,
 };
 
 #[derive(Debug, Clone)]
@@ -286,5 +286,29 @@ impl Backend for CudaBackend {
             x_shape,
             spec,
         )?))
+    }
+    fn pool2d(&self, x: (&Storage, &Shape), spec: &Pool2dSpec) -> Result<Storage> {
+        let i = &self.inner;
+        Ok(wrap(pool2d::pool2d(i, i.storage(x.0)?, x.1, spec)?))
+    }
+
+    fn avg_pool2d_backward(
+        &self,
+        dy: (&Storage, &Shape),
+        x_shape: &Shape,
+        spec: &Pool2dSpec,
+    ) -> Result<Storage> {
+        let i = &self.inner;
+        Ok(wrap(pool2d::avg_pool2d_backward(
+            i,
+            i.storage(dy.0)?,
+            x_shape,
+            spec,
+        )?))
+    }
+
+    fn max_pool2d_argmax(&self, x: (&Storage, &Shape), spec: &Pool2dSpec) -> Result<Vec<usize>> {
+        let i = &self.inner;
+        pool2d::max_pool2d_argmax(i, i.storage(x.0)?, x.1, spec)
     }
 }

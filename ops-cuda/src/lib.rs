@@ -44,6 +44,8 @@ mod matmul;
 #[cfg(feature = "cuda")]
 mod movement;
 #[cfg(feature = "cuda")]
+mod pool2d;
+#[cfg(feature = "cuda")]
 mod reduce;
 #[cfg(feature = "cuda")]
 mod unary;

@@ -17,6 +17,7 @@ mod index;
 mod matmul;
 mod pad;
 mod permute;
+mod pool2d;
 mod reduce;
 mod reshape;
 mod unary;

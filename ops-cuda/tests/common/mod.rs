@@ -537,6 +537,24 @@ pub fn cases() -> Vec<Case> {
                 x[0].grid_sample(&g, &spec)?.square()
             }
         ),
+        case!(
+            "max_pool2d_3x3_s2",
+            |d| vec![s(&[d[0], 2, d[1] + 2, d[2] + 3])],
+            Any,
+            |x| x[0].max_pool2d(3, 2, 0)?.square()
+        ),
+        case!(
+            "avg_pool2d_pad_exclude",
+            |d| vec![s(&[d[0], 2, d[1] + 1, d[2] + 2])],
+            Any,
+            |x| x[0].avg_pool2d(3, 1, 1, false)?.square()
+        ),
+        case!(
+            "avg_pool2d_include_pad_s2",
+            |d| vec![s(&[d[0], 3, d[1] + 2, d[2] + 2])],
+            Any,
+            |x| x[0].avg_pool2d(3, 2, 1, true)?.square()
+        ),
         case!("norm", u, Any, |x| x[0].norm()),
     ]
 }
