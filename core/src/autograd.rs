@@ -17,8 +17,12 @@ pub trait GradFn: Send + Sync {
     /// Gradients with respect to each input given the output's gradient `grad`.
     /// `output` is the tensor this node produced (rules such as tanh's use it).
     /// Entries where `needs[i]` is false may be `None` and are ignored.
-    fn backward(&self, output: &Tensor, grad: &Tensor, needs: &[bool])
-        -> Result<Vec<Option<Tensor>>>;
+    fn backward(
+        &self,
+        output: &Tensor,
+        grad: &Tensor,
+        needs: &[bool],
+    ) -> Result<Vec<Option<Tensor>>>;
 }
 
 /// Gradients of `outputs` (weighted by `grad_outputs`, ones where `None`) with
@@ -59,7 +63,10 @@ impl Tensor {
     }
 }
 
-fn seed_roots(outputs: &[&Tensor], grad_outputs: &[Option<&Tensor>]) -> Result<Vec<(Tensor, Tensor)>> {
+fn seed_roots(
+    outputs: &[&Tensor],
+    grad_outputs: &[Option<&Tensor>],
+) -> Result<Vec<(Tensor, Tensor)>> {
     if !grad_outputs.is_empty() && grad_outputs.len() != outputs.len() {
         return Err(Error::Autograd(format!(
             "{} outputs but {} output gradients",
@@ -77,7 +84,12 @@ fn seed_roots(outputs: &[&Tensor], grad_outputs: &[Option<&Tensor>]) -> Result<V
         let g = match grad_outputs.get(i).copied().flatten() {
             Some(g) => {
                 if g.shape() != out.shape() {
-                    return Err(Error::shape("grad", out.shape(), g.shape(), "output vs its gradient"));
+                    return Err(Error::shape(
+                        "grad",
+                        out.shape(),
+                        g.shape(),
+                        "output vs its gradient",
+                    ));
                 }
                 g.clone()
             }

@@ -43,11 +43,20 @@ pub enum UnaryOp {
     /// x ^ p for a constant p.
     PowScalar(f64),
     /// x * mul + add.
-    Affine { mul: f64, add: f64 },
+    Affine {
+        mul: f64,
+        add: f64,
+    },
     /// min(max(x, lo), hi).
-    Clamp { lo: f64, hi: f64 },
+    Clamp {
+        lo: f64,
+        hi: f64,
+    },
     /// 1 where lo <= x <= hi, else 0: the derivative of clamp (PyTorch's rule).
-    InRange { lo: f64, hi: f64 },
+    InRange {
+        lo: f64,
+        hi: f64,
+    },
 }
 
 /// SELU constants (Klambauer et al.), the values PyTorch uses.
@@ -187,8 +196,13 @@ pub trait Backend: Send + Sync + Debug + 'static {
     fn broadcast_to(&self, x: &Storage, shape: &Shape, out: &Shape) -> Result<Storage>;
     fn permute(&self, x: &Storage, shape: &Shape, perm: &[usize]) -> Result<Storage>;
     /// Constant padding per dimension, `(before, after)`; negative values crop.
-    fn pad(&self, x: &Storage, shape: &Shape, pads: &[(isize, isize)], value: f64)
-        -> Result<Storage>;
+    fn pad(
+        &self,
+        x: &Storage,
+        shape: &Shape,
+        pads: &[(isize, isize)],
+        value: f64,
+    ) -> Result<Storage>;
     fn concat(&self, xs: &[(&Storage, &Shape)], axis: usize) -> Result<Storage>;
     fn flip(&self, x: &Storage, shape: &Shape, axes: &[usize]) -> Result<Storage>;
     fn index_select(

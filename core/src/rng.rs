@@ -132,13 +132,25 @@ impl Generator {
         out
     }
 
-    pub fn normal(&mut self, shape: impl Into<Shape>, dtype: DType, device: &Device) -> Result<Tensor> {
+    pub fn normal(
+        &mut self,
+        shape: impl Into<Shape>,
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Tensor> {
         let shape = shape.into();
         let v = self.normal_vec(shape.numel());
         Tensor::from_host(host(v, dtype), shape, device)
     }
 
-    pub fn uniform(&mut self, shape: impl Into<Shape>, lo: f64, hi: f64, dtype: DType, device: &Device) -> Result<Tensor> {
+    pub fn uniform(
+        &mut self,
+        shape: impl Into<Shape>,
+        lo: f64,
+        hi: f64,
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Tensor> {
         let shape = shape.into();
         let v = self.uniform_vec(shape.numel(), lo, hi);
         Tensor::from_host(host(v, dtype), shape, device)
@@ -159,7 +171,10 @@ mod tests {
     #[test]
     fn philox_matches_the_published_known_answer() {
         // Random123 kat_vectors: philox4x32_10 with zero counter and key.
-        assert_eq!(philox4x32([0; 4], [0; 2]), [0x6627_e8d5, 0xe169_c58d, 0xbc57_ac4c, 0x9b00_dbd8]);
+        assert_eq!(
+            philox4x32([0; 4], [0; 2]),
+            [0x6627_e8d5, 0xe169_c58d, 0xbc57_ac4c, 0x9b00_dbd8]
+        );
         assert_eq!(
             philox4x32([u32::MAX; 4], [u32::MAX; 2]),
             [0x408f_276d, 0x41c8_3b0e, 0xa20b_c7c6, 0x6d54_51fd]
@@ -180,7 +195,10 @@ mod tests {
         // A restored state continues the stream.
         let (s, o) = c.state();
         assert_eq!(Generator::from_state(s, o).next_u64(), c.next_u64());
-        assert_ne!(Generator::new(1).normal_vec(4), Generator::new(2).normal_vec(4));
+        assert_ne!(
+            Generator::new(1).normal_vec(4),
+            Generator::new(2).normal_vec(4)
+        );
     }
 
     #[test]

@@ -59,7 +59,11 @@ impl Tensor {
     }
 
     /// A leaf tensor from a storage that already lives on `device`.
-    pub fn from_storage(storage: Storage, shape: impl Into<Shape>, device: &Device) -> Result<Self> {
+    pub fn from_storage(
+        storage: Storage,
+        shape: impl Into<Shape>,
+        device: &Device,
+    ) -> Result<Self> {
         let shape = shape.into();
         if storage.len() != shape.numel() {
             return Err(Error::DataLength {
@@ -84,21 +88,34 @@ impl Tensor {
         Ok(Tensor::from_parts(storage, shape, device.clone(), None))
     }
 
-    pub fn from_vec<T: Element>(data: Vec<T>, shape: impl Into<Shape>, device: &Device) -> Result<Self>
+    pub fn from_vec<T: Element>(
+        data: Vec<T>,
+        shape: impl Into<Shape>,
+        device: &Device,
+    ) -> Result<Self>
     where
         Vec<T>: Into<HostBuffer>,
     {
         Self::from_host(data.into(), shape, device)
     }
 
-    pub fn from_slice<T: Element>(data: &[T], shape: impl Into<Shape>, device: &Device) -> Result<Self>
+    pub fn from_slice<T: Element>(
+        data: &[T],
+        shape: impl Into<Shape>,
+        device: &Device,
+    ) -> Result<Self>
     where
         Vec<T>: Into<HostBuffer>,
     {
         Self::from_host(data.to_vec().into(), shape, device)
     }
 
-    pub fn full(value: f64, shape: impl Into<Shape>, dtype: DType, device: &Device) -> Result<Self> {
+    pub fn full(
+        value: f64,
+        shape: impl Into<Shape>,
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Self> {
         let shape = shape.into();
         let storage = device.backend().fill(value, shape.numel(), dtype)?;
         Ok(Tensor::from_parts(storage, shape, device.clone(), None))
@@ -185,7 +202,11 @@ impl Tensor {
     }
 
     pub fn storage(&self) -> Storage {
-        self.0.storage.read().expect("storage lock poisoned").clone()
+        self.0
+            .storage
+            .read()
+            .expect("storage lock poisoned")
+            .clone()
     }
 
     pub fn grad_fn(&self) -> Option<&Arc<dyn GradFn>> {
@@ -202,7 +223,12 @@ impl Tensor {
 
     /// Same value, cut from the graph.
     pub fn detach(&self) -> Tensor {
-        Tensor::from_parts(self.storage(), self.shape().clone(), self.device().clone(), None)
+        Tensor::from_parts(
+            self.storage(),
+            self.shape().clone(),
+            self.device().clone(),
+            None,
+        )
     }
 
     // ---------------------------------------------------------------- leaf gradients

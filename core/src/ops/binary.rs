@@ -32,7 +32,11 @@ impl GradFn for BinaryGrad {
             // d(a/b)/db = -a/b^2 = -y/b
             Div => {
                 let ga = g.div(b)?;
-                let gb = if needs[1] { Some(ga.mul(y)?.neg()?) } else { None };
+                let gb = if needs[1] {
+                    Some(ga.mul(y)?.neg()?)
+                } else {
+                    None
+                };
                 (Some(ga), gb)
             }
             // Ties split the gradient evenly, as PyTorch does.
@@ -59,8 +63,12 @@ impl GradFn for BinaryGrad {
             Gt | Ge | Lt | Le | Eq | Ne => (Some(g.zeros_like()?), Some(g.zeros_like()?)),
         };
         Ok(vec![
-            da.filter(|_| needs[0]).map(|d| d.sum_to(a.shape())).transpose()?,
-            db.filter(|_| needs[1]).map(|d| d.sum_to(b.shape())).transpose()?,
+            da.filter(|_| needs[0])
+                .map(|d| d.sum_to(a.shape()))
+                .transpose()?,
+            db.filter(|_| needs[1])
+                .map(|d| d.sum_to(b.shape()))
+                .transpose()?,
         ])
     }
 }
@@ -76,12 +84,18 @@ impl Tensor {
             (&other.storage(), other.shape()),
             &out,
         )?;
-        Ok(Tensor::from_op(storage, out, self.device(), &[self, other], || {
-            Arc::new(BinaryGrad {
-                op,
-                inputs: [self.clone(), other.clone()],
-            })
-        }))
+        Ok(Tensor::from_op(
+            storage,
+            out,
+            self.device(),
+            &[self, other],
+            || {
+                Arc::new(BinaryGrad {
+                    op,
+                    inputs: [self.clone(), other.clone()],
+                })
+            },
+        ))
     }
 
     pub fn add(&self, other: &Tensor) -> Result<Tensor> {

@@ -28,26 +28,41 @@ impl Tensor {
             return Ok(self.clone());
         }
         if !self.shape().broadcasts_to(&shape) {
-            return Err(Error::shape("broadcast_as", self.shape(), &shape, "source does not broadcast to target"));
+            return Err(Error::shape(
+                "broadcast_as",
+                self.shape(),
+                &shape,
+                "source does not broadcast to target",
+            ));
         }
         if shape.numel() == self.numel() {
             return self.reshape(shape);
         }
-        let storage = self
-            .device()
-            .backend()
-            .broadcast_to(&self.storage(), self.shape(), &shape)?;
-        Ok(Tensor::from_op(storage, shape, self.device(), &[self], || {
-            Arc::new(BroadcastGrad {
-                inputs: [self.clone()],
-            })
-        }))
+        let storage =
+            self.device()
+                .backend()
+                .broadcast_to(&self.storage(), self.shape(), &shape)?;
+        Ok(Tensor::from_op(
+            storage,
+            shape,
+            self.device(),
+            &[self],
+            || {
+                Arc::new(BroadcastGrad {
+                    inputs: [self.clone()],
+                })
+            },
+        ))
     }
 
     /// Tiles the tensor `reps[i]` times along axis `i` (`torch.Tensor.repeat`).
     pub fn repeat(&self, reps: &[usize]) -> Result<Tensor> {
         if reps.len() < self.rank() {
-            return Err(Error::invalid("repeat", self.shape(), format!("{} repeats for rank {}", reps.len(), self.rank())));
+            return Err(Error::invalid(
+                "repeat",
+                self.shape(),
+                format!("{} repeats for rank {}", reps.len(), self.rank()),
+            ));
         }
         let x = self.reshape(
             std::iter::repeat_n(1, reps.len() - self.rank())

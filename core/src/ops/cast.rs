@@ -26,10 +26,16 @@ impl Tensor {
             return Ok(self.clone());
         }
         let storage = self.device().backend().cast(&self.storage(), dtype)?;
-        Ok(Tensor::from_op(storage, self.shape().clone(), self.device(), &[self], || {
-            Arc::new(CastGrad {
-                inputs: [self.clone()],
-            })
-        }))
+        Ok(Tensor::from_op(
+            storage,
+            self.shape().clone(),
+            self.device(),
+            &[self],
+            || {
+                Arc::new(CastGrad {
+                    inputs: [self.clone()],
+                })
+            },
+        ))
     }
 }

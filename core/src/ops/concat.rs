@@ -34,7 +34,11 @@ impl Tensor {
             .first()
             .ok_or_else(|| Error::invalid("concat", &Shape::scalar(), "no tensors given"))?;
         if axis >= first.rank() {
-            return Err(Error::invalid("concat", first.shape(), format!("axis {axis}")));
+            return Err(Error::invalid(
+                "concat",
+                first.shape(),
+                format!("axis {axis}"),
+            ));
         }
         let mut total = 0;
         for x in xs {
@@ -42,7 +46,12 @@ impl Tensor {
             let same_rest = x.rank() == first.rank()
                 && (0..x.rank()).all(|i| i == axis || x.dim(i) == first.dim(i));
             if !same_rest {
-                return Err(Error::shape("concat", first.shape(), x.shape(), format!("must agree except on axis {axis}")));
+                return Err(Error::shape(
+                    "concat",
+                    first.shape(),
+                    x.shape(),
+                    format!("must agree except on axis {axis}"),
+                ));
             }
             total += x.dim(axis);
         }
@@ -52,14 +61,24 @@ impl Tensor {
         let mut out = first.dims().to_vec();
         out[axis] = total;
         let storages: Vec<_> = xs.iter().map(|x| x.storage()).collect();
-        let parts: Vec<_> = storages.iter().zip(xs).map(|(s, x)| (s, x.shape())).collect();
+        let parts: Vec<_> = storages
+            .iter()
+            .zip(xs)
+            .map(|(s, x)| (s, x.shape()))
+            .collect();
         let storage = first.device().backend().concat(&parts, axis)?;
-        Ok(Tensor::from_op(storage, Shape::new(out), first.device(), xs, || {
-            Arc::new(ConcatGrad {
-                axis,
-                inputs: xs.iter().map(|&x| x.clone()).collect(),
-            })
-        }))
+        Ok(Tensor::from_op(
+            storage,
+            Shape::new(out),
+            first.device(),
+            xs,
+            || {
+                Arc::new(ConcatGrad {
+                    axis,
+                    inputs: xs.iter().map(|&x| x.clone()).collect(),
+                })
+            },
+        ))
     }
 
     /// Stacks equally shaped tensors along a new axis.

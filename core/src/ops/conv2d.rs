@@ -36,19 +36,27 @@ impl GradFn for ConvGrad {
         let [a, b] = &self.inputs;
         match &self.kind {
             Kind::Conv(spec) => {
-                let dx = needs[0].then(|| conv2d_input_grad(g, b, a.shape(), spec)).transpose()?;
-                let dw = needs[1].then(|| a.conv2d_weight_grad(g, b.shape(), spec)).transpose()?;
+                let dx = needs[0]
+                    .then(|| conv2d_input_grad(g, b, a.shape(), spec))
+                    .transpose()?;
+                let dw = needs[1]
+                    .then(|| a.conv2d_weight_grad(g, b.shape(), spec))
+                    .transpose()?;
                 Ok(vec![dx, dw])
             }
             Kind::Transpose(spec) => {
                 let fwd = spec.forward();
                 let dx = needs[0].then(|| g.conv2d_spec(b, &fwd)).transpose()?;
-                let dw = needs[1].then(|| g.conv2d_weight_grad(a, b.shape(), &fwd)).transpose()?;
+                let dw = needs[1]
+                    .then(|| g.conv2d_weight_grad(a, b.shape(), &fwd))
+                    .transpose()?;
                 Ok(vec![dx, dw])
             }
             Kind::WeightGrad(spec) => {
                 // dw(x, dy) is bilinear: <dw, G> = <conv2d(x, G), dy>.
-                let dx = needs[0].then(|| conv2d_input_grad(b, g, a.shape(), spec)).transpose()?;
+                let dx = needs[0]
+                    .then(|| conv2d_input_grad(b, g, a.shape(), spec))
+                    .transpose()?;
                 let ddy = needs[1].then(|| a.conv2d_spec(g, spec)).transpose()?;
                 Ok(vec![dx, ddy])
             }
@@ -57,7 +65,12 @@ impl GradFn for ConvGrad {
 }
 
 /// The gradient of `conv2d(x, w)` with respect to an `x` of `x_shape`.
-fn conv2d_input_grad(dy: &Tensor, w: &Tensor, x_shape: &Shape, spec: &Conv2dSpec) -> Result<Tensor> {
+fn conv2d_input_grad(
+    dy: &Tensor,
+    w: &Tensor,
+    x_shape: &Shape,
+    spec: &Conv2dSpec,
+) -> Result<Tensor> {
     let (hx, wx) = (x_shape.dim(2), x_shape.dim(3));
     let (kh, kw) = (w.dim(2), w.dim(3));
     let full = |x: usize, k: usize, o: usize, i: usize| -> usize {
@@ -72,10 +85,21 @@ fn conv2d_input_grad(dy: &Tensor, w: &Tensor, x_shape: &Shape, spec: &Conv2dSpec
     dy.conv_transpose2d_spec(w, &spec_t)
 }
 
-fn check_conv(op: &'static str, x: &Tensor, w: &Tensor, groups: usize, w_in_is_dim1: bool) -> Result<()> {
+fn check_conv(
+    op: &'static str,
+    x: &Tensor,
+    w: &Tensor,
+    groups: usize,
+    w_in_is_dim1: bool,
+) -> Result<()> {
     x.check_same(op, w)?;
     if x.rank() != 4 || w.rank() != 4 {
-        return Err(Error::shape(op, x.shape(), w.shape(), "input and weight must be 4-D (NCHW, OIHW)"));
+        return Err(Error::shape(
+            op,
+            x.shape(),
+            w.shape(),
+            "input and weight must be 4-D (NCHW, OIHW)",
+        ));
     }
     if groups == 0 {
         return Err(Error::invalid(op, x.shape(), "groups must be >= 1"));
@@ -89,14 +113,25 @@ fn check_conv(op: &'static str, x: &Tensor, w: &Tensor, groups: usize, w_in_is_d
         c % groups == 0 && w.dim(0) == c
     };
     if !ok {
-        return Err(Error::shape(op, x.shape(), w.shape(), format!("channel counts do not match with groups={groups}")));
+        return Err(Error::shape(
+            op,
+            x.shape(),
+            w.shape(),
+            format!("channel counts do not match with groups={groups}"),
+        ));
     }
     Ok(())
 }
 
 impl Tensor {
     /// `torch.nn.functional.conv2d(x, w, stride, padding, groups=groups)`, no bias.
-    pub fn conv2d(&self, w: &Tensor, stride: usize, padding: usize, groups: usize) -> Result<Tensor> {
+    pub fn conv2d(
+        &self,
+        w: &Tensor,
+        stride: usize,
+        padding: usize,
+        groups: usize,
+    ) -> Result<Tensor> {
         self.conv2d_spec(
             w,
             &Conv2dSpec {
@@ -111,7 +146,14 @@ impl Tensor {
         check_conv("conv2d", self, w, spec.groups, true)?;
         let [ho, wo] = spec
             .output_hw([self.dim(2), self.dim(3)], [w.dim(2), w.dim(3)])
-            .ok_or_else(|| Error::shape("conv2d", self.shape(), w.shape(), format!("kernel larger than padded input ({spec:?})")))?;
+            .ok_or_else(|| {
+                Error::shape(
+                    "conv2d",
+                    self.shape(),
+                    w.shape(),
+                    format!("kernel larger than padded input ({spec:?})"),
+                )
+            })?;
         let out = Shape::new([self.dim(0), w.dim(0), ho, wo]);
         let storage = self.device().backend().conv2d(
             (&self.storage(), self.shape()),
@@ -119,12 +161,18 @@ impl Tensor {
             spec,
         )?;
         let spec = *spec;
-        Ok(Tensor::from_op(storage, out, self.device(), &[self, w], || {
-            Arc::new(ConvGrad {
-                kind: Kind::Conv(spec),
-                inputs: [self.clone(), w.clone()],
-            })
-        }))
+        Ok(Tensor::from_op(
+            storage,
+            out,
+            self.device(),
+            &[self, w],
+            || {
+                Arc::new(ConvGrad {
+                    kind: Kind::Conv(spec),
+                    inputs: [self.clone(), w.clone()],
+                })
+            },
+        ))
     }
 
     /// `torch.nn.functional.conv_transpose2d(x, w, stride, padding, output_padding, groups)`.
@@ -151,7 +199,14 @@ impl Tensor {
         check_conv("conv_transpose2d", self, w, spec.groups, false)?;
         let [ho, wo] = spec
             .output_hw([self.dim(2), self.dim(3)], [w.dim(2), w.dim(3)])
-            .ok_or_else(|| Error::shape("conv_transpose2d", self.shape(), w.shape(), format!("padding removes the whole output ({spec:?})")))?;
+            .ok_or_else(|| {
+                Error::shape(
+                    "conv_transpose2d",
+                    self.shape(),
+                    w.shape(),
+                    format!("padding removes the whole output ({spec:?})"),
+                )
+            })?;
         let out = Shape::new([self.dim(0), w.dim(1) * spec.groups, ho, wo]);
         let storage = self.device().backend().conv_transpose2d(
             (&self.storage(), self.shape()),
@@ -159,17 +214,28 @@ impl Tensor {
             spec,
         )?;
         let spec = *spec;
-        Ok(Tensor::from_op(storage, out, self.device(), &[self, w], || {
-            Arc::new(ConvGrad {
-                kind: Kind::Transpose(spec),
-                inputs: [self.clone(), w.clone()],
-            })
-        }))
+        Ok(Tensor::from_op(
+            storage,
+            out,
+            self.device(),
+            &[self, w],
+            || {
+                Arc::new(ConvGrad {
+                    kind: Kind::Transpose(spec),
+                    inputs: [self.clone(), w.clone()],
+                })
+            },
+        ))
     }
 
     /// The gradient of `conv2d(self, w)` with respect to `w` (of `w_shape`), given
     /// the output gradient `dy`.
-    pub fn conv2d_weight_grad(&self, dy: &Tensor, w_shape: &Shape, spec: &Conv2dSpec) -> Result<Tensor> {
+    pub fn conv2d_weight_grad(
+        &self,
+        dy: &Tensor,
+        w_shape: &Shape,
+        spec: &Conv2dSpec,
+    ) -> Result<Tensor> {
         self.check_same("conv2d_weight_grad", dy)?;
         let expected = spec.output_hw([self.dim(2), self.dim(3)], [w_shape.dim(2), w_shape.dim(3)]);
         if self.rank() != 4
@@ -180,7 +246,12 @@ impl Tensor {
             || dy.dim(1) != w_shape.dim(0)
             || w_shape.dim(1) * spec.groups != self.dim(1)
         {
-            return Err(Error::shape("conv2d_weight_grad", self.shape(), dy.shape(), format!("for weight {w_shape} and {spec:?}")));
+            return Err(Error::shape(
+                "conv2d_weight_grad",
+                self.shape(),
+                dy.shape(),
+                format!("for weight {w_shape} and {spec:?}"),
+            ));
         }
         let storage = self.device().backend().conv2d_weight_grad(
             (&self.storage(), self.shape()),
@@ -189,11 +260,17 @@ impl Tensor {
             spec,
         )?;
         let spec = *spec;
-        Ok(Tensor::from_op(storage, w_shape.clone(), self.device(), &[self, dy], || {
-            Arc::new(ConvGrad {
-                kind: Kind::WeightGrad(spec),
-                inputs: [self.clone(), dy.clone()],
-            })
-        }))
+        Ok(Tensor::from_op(
+            storage,
+            w_shape.clone(),
+            self.device(),
+            &[self, dy],
+            || {
+                Arc::new(ConvGrad {
+                    kind: Kind::WeightGrad(spec),
+                    inputs: [self.clone(), dy.clone()],
+                })
+            },
+        ))
     }
 }

@@ -28,12 +28,21 @@ impl Tensor {
         if axes.iter().all(|&a| self.dim(a) <= 1) {
             return Ok(self.clone());
         }
-        let storage = self.device().backend().flip(&self.storage(), self.shape(), &axes)?;
-        Ok(Tensor::from_op(storage, self.shape().clone(), self.device(), &[self], || {
-            Arc::new(FlipGrad {
-                axes,
-                inputs: [self.clone()],
-            })
-        }))
+        let storage = self
+            .device()
+            .backend()
+            .flip(&self.storage(), self.shape(), &axes)?;
+        Ok(Tensor::from_op(
+            storage,
+            self.shape().clone(),
+            self.device(),
+            &[self],
+            || {
+                Arc::new(FlipGrad {
+                    axes,
+                    inputs: [self.clone()],
+                })
+            },
+        ))
     }
 }

@@ -22,10 +22,22 @@ impl GradFn for MatmulGrad {
         let [a, b] = &self.inputs;
         // The transposed operands are read in place by the kernel: no copies.
         let (da, db) = match (self.trans_a, self.trans_b) {
-            (false, false) => (mm(needs[0], g, b, false, true), mm(needs[1], a, g, true, false)),
-            (true, false) => (mm(needs[0], b, g, false, true), mm(needs[1], a, g, false, false)),
-            (false, true) => (mm(needs[0], g, b, false, false), mm(needs[1], g, a, true, false)),
-            (true, true) => (mm(needs[0], b, g, true, true), mm(needs[1], g, a, true, true)),
+            (false, false) => (
+                mm(needs[0], g, b, false, true),
+                mm(needs[1], a, g, true, false),
+            ),
+            (true, false) => (
+                mm(needs[0], b, g, false, true),
+                mm(needs[1], a, g, false, false),
+            ),
+            (false, true) => (
+                mm(needs[0], g, b, false, false),
+                mm(needs[1], g, a, true, false),
+            ),
+            (true, true) => (
+                mm(needs[0], b, g, true, true),
+                mm(needs[1], g, a, true, true),
+            ),
         };
         Ok(vec![da?, db?])
     }
@@ -40,10 +52,23 @@ impl Tensor {
     fn matmul_3d(&self, b: &Tensor, trans_a: bool, trans_b: bool) -> Result<Tensor> {
         let a = self;
         let (ad, bd) = (a.dims(), b.dims());
-        let (m, ka) = if trans_a { (ad[2], ad[1]) } else { (ad[1], ad[2]) };
-        let (kb, n) = if trans_b { (bd[2], bd[1]) } else { (bd[1], bd[2]) };
+        let (m, ka) = if trans_a {
+            (ad[2], ad[1])
+        } else {
+            (ad[1], ad[2])
+        };
+        let (kb, n) = if trans_b {
+            (bd[2], bd[1])
+        } else {
+            (bd[1], bd[2])
+        };
         if ka != kb || ad[0] != bd[0] {
-            return Err(Error::shape("matmul", a.shape(), b.shape(), format!("inner dimensions {ka} and {kb}")));
+            return Err(Error::shape(
+                "matmul",
+                a.shape(),
+                b.shape(),
+                format!("inner dimensions {ka} and {kb}"),
+            ));
         }
         let spec = MatmulSpec {
             batch: ad[0],
@@ -53,14 +78,23 @@ impl Tensor {
             trans_a,
             trans_b,
         };
-        let storage = a.device().backend().matmul(&a.storage(), &b.storage(), &spec)?;
-        Ok(Tensor::from_op(storage, Shape::new([ad[0], m, n]), a.device(), &[a, b], || {
-            Arc::new(MatmulGrad {
-                trans_a,
-                trans_b,
-                inputs: [a.clone(), b.clone()],
-            })
-        }))
+        let storage = a
+            .device()
+            .backend()
+            .matmul(&a.storage(), &b.storage(), &spec)?;
+        Ok(Tensor::from_op(
+            storage,
+            Shape::new([ad[0], m, n]),
+            a.device(),
+            &[a, b],
+            || {
+                Arc::new(MatmulGrad {
+                    trans_a,
+                    trans_b,
+                    inputs: [a.clone(), b.clone()],
+                })
+            },
+        ))
     }
 
     /// `torch.matmul` for operands of rank >= 2: the last two axes multiply, the
@@ -75,18 +109,42 @@ impl Tensor {
         let a = self;
         a.check_same("matmul", b)?;
         if a.rank() < 2 || b.rank() < 2 {
-            return Err(Error::shape("matmul", a.shape(), b.shape(), "operands need rank >= 2"));
+            return Err(Error::shape(
+                "matmul",
+                a.shape(),
+                b.shape(),
+                "operands need rank >= 2",
+            ));
         }
         let (ar, br) = (a.rank(), b.rank());
-        let (m, ka) = if trans_a { (a.dim(ar - 1), a.dim(ar - 2)) } else { (a.dim(ar - 2), a.dim(ar - 1)) };
-        let (kb, n) = if trans_b { (b.dim(br - 1), b.dim(br - 2)) } else { (b.dim(br - 2), b.dim(br - 1)) };
+        let (m, ka) = if trans_a {
+            (a.dim(ar - 1), a.dim(ar - 2))
+        } else {
+            (a.dim(ar - 2), a.dim(ar - 1))
+        };
+        let (kb, n) = if trans_b {
+            (b.dim(br - 1), b.dim(br - 2))
+        } else {
+            (b.dim(br - 2), b.dim(br - 1))
+        };
         if ka != kb {
-            return Err(Error::shape("matmul", a.shape(), b.shape(), format!("inner dimensions {ka} and {kb}")));
+            return Err(Error::shape(
+                "matmul",
+                a.shape(),
+                b.shape(),
+                format!("inner dimensions {ka} and {kb}"),
+            ));
         }
         let a_batch = Shape::new(&a.dims()[..ar - 2]);
         let b_batch = Shape::new(&b.dims()[..br - 2]);
-        let batch = Shape::broadcast("matmul", &a_batch, &b_batch)
-            .map_err(|_| Error::shape("matmul", a.shape(), b.shape(), "batch axes do not broadcast"))?;
+        let batch = Shape::broadcast("matmul", &a_batch, &b_batch).map_err(|_| {
+            Error::shape(
+                "matmul",
+                a.shape(),
+                b.shape(),
+                "batch axes do not broadcast",
+            )
+        })?;
         let mut out_dims = batch.dims().to_vec();
         out_dims.extend([m, n]);
 

@@ -30,8 +30,16 @@ impl Tensor {
     pub fn permute(&self, perm: &[usize]) -> Result<Tensor> {
         let r = self.rank();
         let mut seen = vec![false; r];
-        if perm.len() != r || perm.iter().any(|&p| p >= r || std::mem::replace(&mut seen[p], true)) {
-            return Err(Error::invalid("permute", self.shape(), format!("{perm:?} is not a permutation of 0..{r}")));
+        if perm.len() != r
+            || perm
+                .iter()
+                .any(|&p| p >= r || std::mem::replace(&mut seen[p], true))
+        {
+            return Err(Error::invalid(
+                "permute",
+                self.shape(),
+                format!("{perm:?} is not a permutation of 0..{r}"),
+            ));
         }
         if perm.iter().enumerate().all(|(i, &p)| i == p) {
             return Ok(self.clone());
@@ -42,18 +50,31 @@ impl Tensor {
         if moved.windows(2).all(|w| w[0] < w[1]) {
             return self.reshape(out);
         }
-        let storage = self.device().backend().permute(&self.storage(), self.shape(), perm)?;
-        Ok(Tensor::from_op(storage, out, self.device(), &[self], || {
-            Arc::new(PermuteGrad {
-                perm: perm.to_vec(),
-                inputs: [self.clone()],
-            })
-        }))
+        let storage = self
+            .device()
+            .backend()
+            .permute(&self.storage(), self.shape(), perm)?;
+        Ok(Tensor::from_op(
+            storage,
+            out,
+            self.device(),
+            &[self],
+            || {
+                Arc::new(PermuteGrad {
+                    perm: perm.to_vec(),
+                    inputs: [self.clone()],
+                })
+            },
+        ))
     }
 
     pub fn transpose(&self, a: usize, b: usize) -> Result<Tensor> {
         if a >= self.rank() || b >= self.rank() {
-            return Err(Error::invalid("transpose", self.shape(), format!("axes {a} and {b}")));
+            return Err(Error::invalid(
+                "transpose",
+                self.shape(),
+                format!("axes {a} and {b}"),
+            ));
         }
         let mut perm: Vec<usize> = (0..self.rank()).collect();
         perm.swap(a, b);

@@ -44,7 +44,11 @@ impl Tensor {
     fn reduce(&self, op: ReduceOp, axes: &[isize], keepdim: bool) -> Result<Tensor> {
         let axes = self.shape().axes("reduce", axes)?;
         if op != ReduceOp::Sum && axes.iter().any(|&a| self.dim(a) == 0) {
-            return Err(Error::invalid("reduce", self.shape(), "max/min over an empty axis"));
+            return Err(Error::invalid(
+                "reduce",
+                self.shape(),
+                "max/min over an empty axis",
+            ));
         }
         let mut keep = self.dims().to_vec();
         for &a in &axes {
@@ -67,14 +71,20 @@ impl Tensor {
             .device()
             .backend()
             .reduce(op, &self.storage(), self.shape(), &axes)?;
-        Ok(Tensor::from_op(storage, out_shape, self.device(), &[self], || {
-            Arc::new(ReduceGrad {
-                op,
-                keep_shape,
-                axes,
-                inputs: [self.clone()],
-            })
-        }))
+        Ok(Tensor::from_op(
+            storage,
+            out_shape,
+            self.device(),
+            &[self],
+            || {
+                Arc::new(ReduceGrad {
+                    op,
+                    keep_shape,
+                    axes,
+                    inputs: [self.clone()],
+                })
+            },
+        ))
     }
 
     /// Sum over `axes`, dropping them (`keepdim = false`).
@@ -125,7 +135,11 @@ impl Tensor {
         let n = self.reduced_count(axes)?;
         let centered = self.sub(&self.mean_keepdim(axes)?)?;
         let ss = centered.square()?;
-        let ss = if keepdim { ss.sum_keepdim(axes)? } else { ss.sum(axes)? };
+        let ss = if keepdim {
+            ss.sum_keepdim(axes)?
+        } else {
+            ss.sum(axes)?
+        };
         let denom = if unbiased { n.saturating_sub(1) } else { n };
         ss.mul_scalar(1.0 / denom as f64)
     }
@@ -137,14 +151,23 @@ impl Tensor {
             return Ok(self.clone());
         }
         if !shape.broadcasts_to(self.shape()) {
-            return Err(Error::shape("sum_to", self.shape(), shape, "target does not broadcast to source"));
+            return Err(Error::shape(
+                "sum_to",
+                self.shape(),
+                shape,
+                "target does not broadcast to source",
+            ));
         }
         let off = self.rank() - shape.rank();
         let axes: Vec<isize> = (0..self.rank())
             .filter(|&i| i < off || (shape.dim(i - off) == 1 && self.dim(i) != 1))
             .map(|i| i as isize)
             .collect();
-        let summed = if axes.is_empty() { self.clone() } else { self.sum_keepdim(&axes)? };
+        let summed = if axes.is_empty() {
+            self.clone()
+        } else {
+            self.sum_keepdim(&axes)?
+        };
         summed.reshape(shape.clone())
     }
 }

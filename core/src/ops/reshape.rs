@@ -24,23 +24,44 @@ impl Tensor {
     pub fn reshape(&self, shape: impl Into<Shape>) -> Result<Tensor> {
         let shape = shape.into();
         if shape.numel() != self.numel() {
-            return Err(Error::shape("reshape", self.shape(), &shape, "element counts differ"));
+            return Err(Error::shape(
+                "reshape",
+                self.shape(),
+                &shape,
+                "element counts differ",
+            ));
         }
         if &shape == self.shape() {
             return Ok(self.clone());
         }
-        Ok(Tensor::from_op(self.storage(), shape, self.device(), &[self], || {
-            Arc::new(ReshapeGrad {
-                inputs: [self.clone()],
-            })
-        }))
+        Ok(Tensor::from_op(
+            self.storage(),
+            shape,
+            self.device(),
+            &[self],
+            || {
+                Arc::new(ReshapeGrad {
+                    inputs: [self.clone()],
+                })
+            },
+        ))
     }
 
     /// Reshape where one entry may be -1 (inferred from the element count).
     pub fn reshape_infer(&self, dims: &[isize]) -> Result<Tensor> {
-        let known: usize = dims.iter().filter(|&&d| d >= 0).map(|&d| d as usize).product();
+        let known: usize = dims
+            .iter()
+            .filter(|&&d| d >= 0)
+            .map(|&d| d as usize)
+            .product();
         let holes = dims.iter().filter(|&&d| d < 0).count();
-        let err = || Error::invalid("reshape", self.shape(), format!("cannot reshape to {dims:?}"));
+        let err = || {
+            Error::invalid(
+                "reshape",
+                self.shape(),
+                format!("cannot reshape to {dims:?}"),
+            )
+        };
         if holes > 1 || dims.iter().any(|&d| d < -1) {
             return Err(err());
         }
@@ -49,7 +70,13 @@ impl Tensor {
                 return Err(err());
             }
             dims.iter()
-                .map(|&d| if d < 0 { self.numel() / known } else { d as usize })
+                .map(|&d| {
+                    if d < 0 {
+                        self.numel() / known
+                    } else {
+                        d as usize
+                    }
+                })
                 .collect()
         } else {
             dims.iter().map(|&d| d as usize).collect()
@@ -60,7 +87,11 @@ impl Tensor {
     /// Merges axes `start..=end` into one.
     pub fn flatten(&self, start: usize, end: usize) -> Result<Tensor> {
         if start > end || end >= self.rank() {
-            return Err(Error::invalid("flatten", self.shape(), format!("axes {start}..={end}")));
+            return Err(Error::invalid(
+                "flatten",
+                self.shape(),
+                format!("axes {start}..={end}"),
+            ));
         }
         let d = self.dims();
         let mut out: Vec<usize> = d[..start].to_vec();
@@ -72,7 +103,11 @@ impl Tensor {
     /// Inserts an axis of size 1 at `axis` (0..=rank).
     pub fn unsqueeze(&self, axis: usize) -> Result<Tensor> {
         if axis > self.rank() {
-            return Err(Error::invalid("unsqueeze", self.shape(), format!("axis {axis}")));
+            return Err(Error::invalid(
+                "unsqueeze",
+                self.shape(),
+                format!("axis {axis}"),
+            ));
         }
         let mut d = self.dims().to_vec();
         d.insert(axis, 1);
@@ -82,7 +117,11 @@ impl Tensor {
     /// Removes an axis of size 1.
     pub fn squeeze(&self, axis: usize) -> Result<Tensor> {
         if axis >= self.rank() || self.dim(axis) != 1 {
-            return Err(Error::invalid("squeeze", self.shape(), format!("axis {axis} is not of size 1")));
+            return Err(Error::invalid(
+                "squeeze",
+                self.shape(),
+                format!("axis {axis} is not of size 1"),
+            ));
         }
         let mut d = self.dims().to_vec();
         d.remove(axis);

@@ -81,12 +81,18 @@ impl Tensor {
     /// Applies an elementwise primitive. The named methods below are the usual way in.
     pub fn unary(&self, op: UnaryOp) -> Result<Tensor> {
         let storage = self.device().backend().unary(op, &self.storage())?;
-        Ok(Tensor::from_op(storage, self.shape().clone(), self.device(), &[self], || {
-            Arc::new(UnaryGrad {
-                op,
-                inputs: [self.clone()],
-            })
-        }))
+        Ok(Tensor::from_op(
+            storage,
+            self.shape().clone(),
+            self.device(),
+            &[self],
+            || {
+                Arc::new(UnaryGrad {
+                    op,
+                    inputs: [self.clone()],
+                })
+            },
+        ))
     }
 
     pub fn neg(&self) -> Result<Tensor> {
