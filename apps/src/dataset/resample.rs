@@ -1,6 +1,6 @@
 //! Pillow-compatible `Image.resize` for 8-bit images: the same separable, antialiased
 //! convolution (filter support scaled by the reduction factor), the same 22-bit fixed-point
-//! coefficients and rounding, the same order of passes (horizontal first, 8-bit result in
+//! coefficients and rounding, the same choice of which pass runs first (8-bit result in
 //! between), so that outputs are byte-identical to Pillow's for the BOX and LANCZOS filters.
 
 use super::image::Image;
@@ -114,66 +114,88 @@ fn clip8(v: i64) -> u8 {
 const HALF: i64 = 1 << (PRECISION_BITS - 1);
 
 /// Resizes to `width` x `height` like Pillow's `Image.resize((width, height), filter)`.
+///
+/// Pillow resamples in two 8-bit passes. Up to 9.x the horizontal pass always ran first;
+/// Pillow 13 runs the vertical pass first when the image loses more than twice as many rows as
+/// columns (`H - h > 2 * (W - w)` with `h < H`). We follow Pillow 13. The two agree whenever
+/// the input and output are both square, as after `center-crop`.
 pub fn resize(img: &Image, width: usize, height: usize, filter: ResizeFilter) -> Image {
     assert!(width > 0 && height > 0, "resize to an empty image");
-    let c = img.channels;
     let need_h = width != img.width;
     let need_v = height != img.height;
-    if !need_h && !need_v {
-        return img.clone();
-    }
-    let cv = precompute(img.height, height, filter);
-    let mut src = std::borrow::Cow::Borrowed(img);
-    let mut vbounds = cv.bounds.clone();
-    if need_h {
-        // Only the rows the vertical pass reads are resampled horizontally.
-        let first = vbounds[0].0;
-        let last = vbounds[height - 1].0 + vbounds[height - 1].1;
-        let (first, last) = if need_v {
-            (first, last)
-        } else {
-            (0, img.height)
-        };
-        for b in vbounds.iter_mut() {
-            b.0 -= first;
+    match (need_h, need_v) {
+        (false, false) => img.clone(),
+        (true, false) => horizontal(img, 0, img.height, width, filter),
+        (false, true) => vertical(img, height, filter),
+        (true, true) => {
+            let vertical_first = height < img.height
+                && (img.height - height) as i64 > 2 * (img.width as i64 - width as i64);
+            if vertical_first {
+                let tmp = vertical(img, height, filter);
+                horizontal(&tmp, 0, height, width, filter)
+            } else {
+                // Only the rows the vertical pass reads are resampled horizontally.
+                let cv = precompute(img.height, height, filter);
+                let first = cv.bounds[0].0;
+                let last = cv.bounds[height - 1].0 + cv.bounds[height - 1].1;
+                let tmp = horizontal(img, first, last, width, filter);
+                vertical_with(&tmp, &cv, first)
+            }
         }
-        let ch = precompute(img.width, width, filter);
-        let rows = last - first;
-        let mut out = vec![0u8; width * rows * c];
-        for y in 0..rows {
-            let src_row = &img.data[(y + first) * img.width * c..(y + first + 1) * img.width * c];
-            let dst_row = &mut out[y * width * c..(y + 1) * width * c];
-            for xx in 0..width {
-                let (xmin, n) = ch.bounds[xx];
-                let k = &ch.weights[xx * ch.ksize..xx * ch.ksize + n];
-                for b in 0..c {
-                    let mut ss = HALF;
-                    for (x, &kx) in k.iter().enumerate() {
-                        ss += src_row[(xmin + x) * c + b] as i64 * kx as i64;
-                    }
-                    dst_row[xx * c + b] = clip8(ss);
+    }
+}
+
+/// Horizontal pass over rows `first..last` of `img`.
+fn horizontal(img: &Image, first: usize, last: usize, width: usize, filter: ResizeFilter) -> Image {
+    let c = img.channels;
+    let ch = precompute(img.width, width, filter);
+    let rows = last - first;
+    let mut out = vec![0u8; width * rows * c];
+    for y in 0..rows {
+        let src_row = &img.data[(y + first) * img.width * c..(y + first + 1) * img.width * c];
+        let dst_row = &mut out[y * width * c..(y + 1) * width * c];
+        for xx in 0..width {
+            let (xmin, n) = ch.bounds[xx];
+            let k = &ch.weights[xx * ch.ksize..xx * ch.ksize + n];
+            let px = &src_row[xmin * c..(xmin + n) * c];
+            for b in 0..c {
+                let mut ss = HALF;
+                for (x, &kx) in k.iter().enumerate() {
+                    ss += px[x * c + b] as i64 * kx as i64;
                 }
+                dst_row[xx * c + b] = clip8(ss);
             }
         }
-        src = std::borrow::Cow::Owned(Image::new(width, rows, c, out));
     }
-    if !need_v {
-        return src.into_owned();
-    }
-    let src = src.as_ref();
-    let stride = src.width * c;
+    Image::new(width, rows, c, out)
+}
+
+fn vertical(img: &Image, height: usize, filter: ResizeFilter) -> Image {
+    let cv = precompute(img.height, height, filter);
+    vertical_with(img, &cv, 0)
+}
+
+/// Vertical pass; `img` row 0 is source row `offset` (the horizontal pass skipped rows above).
+fn vertical_with(img: &Image, cv: &Coeffs, offset: usize) -> Image {
+    let c = img.channels;
+    let height = cv.bounds.len();
+    let stride = img.width * c;
     let mut out = vec![0u8; stride * height];
+    let mut acc = vec![0i64; stride];
     for yy in 0..height {
-        let (ymin, n) = vbounds[yy];
+        let (ymin, n) = cv.bounds[yy];
+        let ymin = ymin - offset;
         let k = &cv.weights[yy * cv.ksize..yy * cv.ksize + n];
-        let dst_row = &mut out[yy * stride..(yy + 1) * stride];
-        for (i, d) in dst_row.iter_mut().enumerate() {
-            let mut ss = HALF;
-            for (y, &ky) in k.iter().enumerate() {
-                ss += src.data[(ymin + y) * stride + i] as i64 * ky as i64;
+        acc.fill(HALF);
+        for (y, &ky) in k.iter().enumerate() {
+            let row = &img.data[(ymin + y) * stride..(ymin + y + 1) * stride];
+            for (a, &v) in acc.iter_mut().zip(row) {
+                *a += v as i64 * ky as i64;
             }
-            *d = clip8(ss);
+        }
+        for (d, &a) in out[yy * stride..(yy + 1) * stride].iter_mut().zip(&acc) {
+            *d = clip8(a);
         }
     }
-    Image::new(src.width, height, c, out)
+    Image::new(img.width, height, c, out)
 }
