@@ -59,8 +59,16 @@ struct Args {
     quiet: bool,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() {
     let args = Args::parse();
+    if let Err(err) = run(args) {
+        // The chain on one line, without a backtrace: the message names the file and the problem.
+        eprintln!("Error: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(args: Args) -> anyhow::Result<()> {
     let opts = ConvertOptions {
         max_images: args.max_images,
         geometry: Geometry {
