@@ -121,12 +121,12 @@ fn mirror_and_subset_follow_the_official_dataset() {
     let ds = ImageFolderDataset::open(&dest, &opts).unwrap();
     assert_eq!(ds.len(), 10);
     let chosen = select_subset(13, Some(5), 7);
-    for i in 0..5 {
-        assert_eq!(ds.details(i), (chosen[i], false));
-        assert_eq!(ds.details(i + 5), (chosen[i], true));
+    for (i, &raw) in chosen.iter().enumerate() {
+        assert_eq!(ds.details(i), (raw, false));
+        assert_eq!(ds.details(i + 5), (raw, true));
         assert_eq!(ds.get_label(i + 5), ds.get_label(i));
         let plain = ds.get_image(i).unwrap();
-        assert_eq!(plain, full.get_image(chosen[i]).unwrap());
+        assert_eq!(plain, full.get_image(raw).unwrap());
         // The mirrored copy is the x-flip: column x of each row becomes column 15 - x.
         let flipped = ds.get_image(i + 5).unwrap();
         for row in 0..3 * 16 {
