@@ -44,12 +44,35 @@ pub struct Decoded {
 
 /// Decodes PNG or JPEG bytes; `name` is used in errors only.
 pub fn decode_image(bytes: &[u8], name: impl Into<Location>) -> Result<Decoded> {
-    let name = name.into();
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        decode_png(bytes, name)
-    } else if bytes.starts_with(&[0xff, 0xd8]) {
-        decode_jpeg(bytes, name)
-    } else if bytes.is_empty() {
+    decode_with(bytes, name.into(), true)
+}
+
+/// As [`decode_image`] but ignoring PNG checksums, so that fuzzing reaches past them.
+#[doc(hidden)]
+pub fn decode_image_ignoring_checksums(bytes: &[u8], name: impl Into<Location>) -> Result<Decoded> {
+    decode_with(bytes, name.into(), false)
+}
+
+fn decode_with(bytes: &[u8], name: Location, checksums: bool) -> Result<Decoded> {
+    let is_png = bytes.starts_with(b"\x89PNG\r\n\x1a\n");
+    if is_png || bytes.starts_with(&[0xff, 0xd8]) {
+        // The decoders are third-party code: should one of them panic on malformed data that we
+        // do not screen out ourselves, report it as a decode error for this file instead.
+        let decoded = std::panic::catch_unwind(|| {
+            if is_png {
+                decode_png(bytes, name.clone(), checksums)
+            } else {
+                decode_jpeg(bytes, name.clone())
+            }
+        });
+        return decoded.unwrap_or_else(|_| {
+            Err(DatasetError::decode(
+                name.clone(),
+                "malformed data (the decoder gave up)",
+            ))
+        });
+    }
+    if bytes.is_empty() {
         Err(DatasetError::decode(name, "the file is empty"))
     } else {
         let ext = extension(&name.0);
@@ -83,7 +106,7 @@ fn check_size(width: u64, height: u64, name: &Location) -> Result<()> {
     Ok(())
 }
 
-fn decode_png(bytes: &[u8], name: Location) -> Result<Decoded> {
+fn decode_png(bytes: &[u8], name: Location, checksums: bool) -> Result<Decoded> {
     use png::{BitDepth, ColorType, Transformations};
     let mut decoder = png::Decoder::new_with_limits(
         std::io::Cursor::new(bytes),
@@ -92,11 +115,20 @@ fn decode_png(bytes: &[u8], name: Location) -> Result<Decoded> {
         },
     );
     decoder.set_transformations(Transformations::normalize_to_color8());
+    decoder.ignore_checksums(!checksums);
     let mut reader = decoder
         .read_info()
         .map_err(|e| DatasetError::decode(name.clone(), e))?;
     let info = reader.info();
     check_size(info.width as u64, info.height as u64, &name)?;
+    if let Some(plte) = &info.palette {
+        if plte.is_empty() || plte.len() % 3 != 0 || plte.len() > 768 {
+            return Err(DatasetError::decode(
+                name,
+                format!("invalid palette of {} bytes", plte.len()),
+            ));
+        }
+    }
     let mode = match (info.color_type, info.bit_depth) {
         (ColorType::Indexed, _) => SourceMode::Palette,
         (ColorType::Grayscale, BitDepth::Sixteen) => SourceMode::Gray16,
