@@ -334,3 +334,21 @@ fn cifar100_uses_fine_labels() {
     );
     assert_eq!(ds.get_image(2).unwrap(), data[2 * 3072..]);
 }
+
+#[test]
+fn bundled_emoji32_loads() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/emoji32.zip");
+    let ds = ImageFolderDataset::open(&path, &labelled()).unwrap();
+    assert_eq!((ds.len(), ds.resolution(), ds.num_channels(), ds.label_dim()), (1906, 32, 3, 9));
+    let mut counts = [0usize; 9];
+    for i in 0..ds.len() {
+        counts[ds.get_class(i).unwrap() as usize] += 1;
+    }
+    assert_eq!(counts, [85, 159, 270, 131, 264, 386, 169, 224, 218]);
+    let names = ds.class_names().unwrap();
+    assert_eq!(names["Activities"], 0);
+    assert_eq!(names["Travel & Places"], 8);
+    // Transparent corners were composited over white.
+    let img = ds.get_image(0).unwrap();
+    assert_eq!([img[0], img[1024], img[2048]], [255, 255, 255]);
+}
