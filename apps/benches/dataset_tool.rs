@@ -39,7 +39,11 @@ fn make_sources(src: &Path) {
     for i in 0..IMAGES {
         let dir = src.join(format!("class{}", i % 10));
         std::fs::create_dir_all(&dir).unwrap();
-        let (a, b, c) = ((rnd() % 97) as usize + 1, (rnd() % 89) as usize + 1, rnd() % 256);
+        let (a, b, c) = (
+            (rnd() % 97) as usize + 1,
+            (rnd() % 89) as usize + 1,
+            rnd() % 256,
+        );
         let mut px = Vec::with_capacity(n * n * 3);
         for y in 0..n {
             for x in 0..n {
@@ -51,7 +55,8 @@ fn make_sources(src: &Path) {
         }
         let path = dir.join(format!("img{i:05}.jpg"));
         let enc = jpeg_encoder::Encoder::new_file(&path, 90).unwrap();
-        enc.encode(&px, SIDE, SIDE, jpeg_encoder::ColorType::Rgb).unwrap();
+        enc.encode(&px, SIDE, SIDE, jpeg_encoder::ColorType::Rgb)
+            .unwrap();
     }
     std::fs::write(marker, b"").unwrap();
 }
@@ -66,7 +71,10 @@ fn main() {
     let dir = bench_dir();
     let src = dir.join("src");
     make_sources(&src);
-    let runs: usize = std::env::var("TCGAN_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
+    let runs: usize = std::env::var("TCGAN_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
     let opts = ConvertOptions {
         geometry: Geometry {
             transform: Transform::CenterCrop,
@@ -76,23 +84,32 @@ fn main() {
         },
         ..Default::default()
     };
-    println!("dataset_tool: {IMAGES} JPEGs {SIDE}x{SIDE} -> 128x128 center-crop, Lanczos ({runs} runs)");
+    println!(
+        "dataset_tool: {IMAGES} JPEGs {SIDE}x{SIDE} -> 128x128 center-crop, Lanczos ({runs} runs)"
+    );
     println!("| threads | images/s (median) | min-max |");
     println!("|---|---|---|");
     let all = rayon::current_num_threads();
     for threads in [all, 1] {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         let mut rates = Vec::new();
         for r in 0..runs {
             let dest = dir.join(format!("ours-{threads}-{r}.zip"));
             let t = Instant::now();
-            let report = pool.install(|| convert_dataset(&src, &dest, &opts)).unwrap();
+            let report = pool
+                .install(|| convert_dataset(&src, &dest, &opts))
+                .unwrap();
             let secs = t.elapsed().as_secs_f64();
             assert_eq!(report.images, IMAGES);
             rates.push(IMAGES as f64 / secs);
             std::fs::remove_file(&dest).unwrap();
         }
-        let (lo, hi) = rates.iter().fold((f64::MAX, 0f64), |(l, h), &v| (l.min(v), h.max(v)));
+        let (lo, hi) = rates
+            .iter()
+            .fold((f64::MAX, 0f64), |(l, h), &v| (l.min(v), h.max(v)));
         println!("| {threads} | {:.0} | {lo:.0}-{hi:.0} |", median(rates));
         if all == 1 {
             break;

@@ -339,7 +339,10 @@ fn cifar100_uses_fine_labels() {
 fn bundled_emoji32_loads() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/emoji32.zip");
     let ds = ImageFolderDataset::open(&path, &labelled()).unwrap();
-    assert_eq!((ds.len(), ds.resolution(), ds.num_channels(), ds.label_dim()), (1906, 32, 3, 9));
+    assert_eq!(
+        (ds.len(), ds.resolution(), ds.num_channels(), ds.label_dim()),
+        (1906, 32, 3, 9)
+    );
     let mut counts = [0usize; 9];
     for i in 0..ds.len() {
         counts[ds.get_class(i).unwrap() as usize] += 1;

@@ -12,7 +12,7 @@ use super::error::{DatasetError, Result};
 use super::image::SourceMode;
 use super::metadata::{DatasetJson, Label};
 use super::source::{InputItem, Source};
-use super::transform::Geometry;
+use super::transform::{Geometry, Transform};
 use super::writer::{encode_png, ArchiveWriter};
 
 #[derive(Debug, Clone)]
@@ -84,6 +84,71 @@ fn convert_one(source: &Source, item: &InputItem, opts: &ConvertOptions) -> Resu
     }
 }
 
+/// The sequential half of a conversion: checks sizes in input order, writes, counts.
+struct Sink<'a> {
+    src: &'a Source,
+    writer: ArchiveWriter,
+    report: ConvertReport,
+    /// Size of the first image and its name, which all others must match.
+    first: Option<(usize, usize, String)>,
+    labels: Vec<(String, Label)>,
+    counts: BTreeMap<u64, usize>,
+}
+
+impl Sink<'_> {
+    fn write(&mut self, items: &[InputItem], results: Vec<Result<Converted>>) -> Result<()> {
+        let src = self.src;
+        for (item, result) in items.iter().zip(results) {
+            let conv = result?;
+            *self.report.source_modes.entry(conv.mode).or_default() += 1;
+            let Some(png) = conv.png else {
+                self.report.dropped.push(src.describe(item));
+                continue;
+            };
+            let (w, h) = (conv.width, conv.height);
+            match &self.first {
+                None => {
+                    if w != h {
+                        return Err(DatasetError::invalid(
+                            src.describe(item),
+                            format!("images must be square: this one is {w}x{h} (use --transform=center-crop --width=N --height=N)"),
+                        ));
+                    }
+                    if !w.is_power_of_two() {
+                        return Err(DatasetError::invalid(
+                            src.describe(item),
+                            format!("image size must be a power of two: this one is {w}x{h} (use --width/--height to resize)"),
+                        ));
+                    }
+                    self.first = Some((w, h, src.describe(item)));
+                }
+                Some((fw, fh, first_name)) if (*fw, *fh) != (w, h) => {
+                    return Err(DatasetError::invalid(
+                        src.describe(item),
+                        format!(
+                            "this image is {w}x{h} but {first_name} is {fw}x{fh}: all images must have one size (use --transform=center-crop --width=N --height=N)"
+                        ),
+                    ));
+                }
+                Some(_) => {}
+            }
+            let name = archive_name(item.index);
+            self.writer.add(&name, &png)?;
+            self.report.images += 1;
+            match &item.label {
+                Some(label) => {
+                    if let Label::Class(c) = label {
+                        *self.counts.entry(*c).or_default() += 1;
+                    }
+                    self.labels.push((name, label.clone()));
+                }
+                None => self.report.unlabelled += 1,
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Converts `source` into the archive `dest` (a `.zip` or a folder).
 pub fn convert_dataset(source: &Path, dest: &Path, opts: &ConvertOptions) -> Result<ConvertReport> {
     opts.geometry.validate().map_err(DatasetError::Options)?;
@@ -94,12 +159,9 @@ pub fn convert_dataset(source: &Path, dest: &Path, opts: &ConvertOptions) -> Res
         )));
     }
     if let (Some(w), Some(h)) = (opts.geometry.width, opts.geometry.height) {
-        let side = if opts.geometry.transform == super::transform::Transform::CenterCropWide {
-            w
-        } else {
-            h
-        };
-        if w != side {
+        // center-crop-wide puts a w x h picture on a w x w canvas.
+        let square = opts.geometry.transform == Transform::CenterCropWide || w == h;
+        if !square {
             return Err(DatasetError::Options(format!(
                 "output images must be square: got --width {w} --height {h}"
             )));
@@ -111,7 +173,7 @@ pub fn convert_dataset(source: &Path, dest: &Path, opts: &ConvertOptions) -> Res
         }
     }
     let src = Source::open(source, opts.max_images)?;
-    let mut writer = ArchiveWriter::create(dest)?;
+    let writer = ArchiveWriter::create(dest)?;
 
     let bar = if opts.progress {
         let bar = indicatif::ProgressBar::new(src.items.len() as u64);
@@ -126,69 +188,51 @@ pub fn convert_dataset(source: &Path, dest: &Path, opts: &ConvertOptions) -> Res
         indicatif::ProgressBar::hidden()
     };
 
-    let mut report = ConvertReport {
-        channels: opts.channels,
-        ..Default::default()
+    let mut sink = Sink {
+        src: &src,
+        writer,
+        report: ConvertReport {
+            channels: opts.channels,
+            ..Default::default()
+        },
+        first: None,
+        labels: Vec::with_capacity(src.items.len()),
+        counts: BTreeMap::new(),
     };
-    let mut first: Option<(usize, usize, String)> = None;
-    let mut labels: Vec<(String, Label)> = Vec::with_capacity(src.items.len());
-    let mut counts: BTreeMap<u64, usize> = BTreeMap::new();
+    // Each chunk is converted in parallel while the previous one is written, in input order.
     let chunk = (rayon::current_num_threads() * 16).max(16);
+    let mut pending: Option<(&[InputItem], Vec<Result<Converted>>)> = None;
     for items in src.items.chunks(chunk) {
-        let results: Vec<Result<Converted>> = items
-            .par_iter()
-            .map(|item| convert_one(&src, item, opts))
-            .collect();
-        for (item, result) in items.iter().zip(results) {
-            let conv = result?;
-            *report.source_modes.entry(conv.mode).or_default() += 1;
-            let Some(png) = conv.png else {
-                report.dropped.push(src.describe(item));
-                continue;
-            };
-            let name = archive_name(item.index);
-            match &first {
-                None => {
-                    if conv.width != conv.height {
-                        return Err(DatasetError::invalid(
-                            src.describe(item),
-                            format!("images must be square: this one is {}x{} (use --transform=center-crop --width=N --height=N)", conv.width, conv.height),
-                        ));
-                    }
-                    if !conv.width.is_power_of_two() {
-                        return Err(DatasetError::invalid(
-                            src.describe(item),
-                            format!("image size must be a power of two: this one is {0}x{0} (use --width/--height to resize)", conv.width),
-                        ));
-                    }
-                    first = Some((conv.width, conv.height, src.describe(item)));
-                }
-                Some((w, h, first_name)) if (*w, *h) != (conv.width, conv.height) => {
-                    return Err(DatasetError::invalid(
-                        src.describe(item),
-                        format!(
-                            "this image is {}x{} but {first_name} is {w}x{h}: all images must have one size (use --transform=center-crop --width=N --height=N)",
-                            conv.width, conv.height
-                        ),
-                    ));
-                }
-                Some(_) => {}
-            }
-            writer.add(&name, &png)?;
-            report.images += 1;
-            match &item.label {
-                Some(label) => {
-                    if let Label::Class(c) = label {
-                        *counts.entry(*c).or_default() += 1;
-                    }
-                    labels.push((name, label.clone()));
-                }
-                None => report.unlabelled += 1,
-            }
-        }
+        let (written, results) = rayon::join(
+            || {
+                pending
+                    .take()
+                    .map_or(Ok(()), |(done, res)| sink.write(done, res))
+            },
+            || {
+                items
+                    .par_iter()
+                    .map(|item| convert_one(&src, item, opts))
+                    .collect::<Vec<_>>()
+            },
+        );
+        written?;
         bar.inc(items.len() as u64);
+        pending = Some((items, results));
+    }
+    if let Some((done, res)) = pending {
+        sink.write(done, res)?;
     }
     bar.finish_and_clear();
+    let Sink {
+        mut report,
+        first,
+        labels,
+        counts,
+        mut writer,
+        ..
+    } = sink;
+
     let Some((resolution, _, _)) = first else {
         return Err(DatasetError::invalid(
             source,
