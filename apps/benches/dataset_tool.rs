@@ -61,6 +61,15 @@ fn make_sources(src: &Path) {
     std::fs::write(marker, b"").unwrap();
 }
 
+/// CPU seconds (user + system) used by this process so far; Linux only, `None` elsewhere.
+/// On a shared machine CPU time is steadier than wall time, so both are reported.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0) // USER_HZ is 100 on Linux
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     v[v.len() / 2]
@@ -87,8 +96,8 @@ fn main() {
     println!(
         "dataset_tool: {IMAGES} JPEGs {SIDE}x{SIDE} -> 128x128 center-crop, Lanczos ({runs} runs)"
     );
-    println!("| threads | images/s (median) | min-max |");
-    println!("|---|---|---|");
+    println!("| threads | images/s (median) | min-max | CPU s per 1000 images (median) |");
+    println!("|---|---|---|---|");
     let all = rayon::current_num_threads();
     for threads in [all, 1] {
         let pool = rayon::ThreadPoolBuilder::new()
@@ -96,13 +105,18 @@ fn main() {
             .build()
             .unwrap();
         let mut rates = Vec::new();
+        let mut cpu = Vec::new();
         for r in 0..runs {
             let dest = dir.join(format!("ours-{threads}-{r}.zip"));
+            let c0 = cpu_seconds();
             let t = Instant::now();
             let report = pool
                 .install(|| convert_dataset(&src, &dest, &opts))
                 .unwrap();
             let secs = t.elapsed().as_secs_f64();
+            if let (Some(a), Some(b)) = (c0, cpu_seconds()) {
+                cpu.push((b - a) * 1000.0 / IMAGES as f64);
+            }
             assert_eq!(report.images, IMAGES);
             rates.push(IMAGES as f64 / secs);
             std::fs::remove_file(&dest).unwrap();
@@ -110,7 +124,15 @@ fn main() {
         let (lo, hi) = rates
             .iter()
             .fold((f64::MAX, 0f64), |(l, h), &v| (l.min(v), h.max(v)));
-        println!("| {threads} | {:.0} | {lo:.0}-{hi:.0} |", median(rates));
+        let cpu = if cpu.is_empty() {
+            "n/a".to_string()
+        } else {
+            format!("{:.2}", median(cpu))
+        };
+        println!(
+            "| {threads} | {:.0} | {lo:.0}-{hi:.0} | {cpu} |",
+            median(rates)
+        );
         if all == 1 {
             break;
         }

@@ -89,3 +89,47 @@ impl DatasetJson {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_official_forms_and_rejects_the_rest() {
+        let m = DatasetJson::parse(br#"{"labels": [["a.png", 3], ["b.png", 0]]}"#, "d").unwrap();
+        assert_eq!(m.labels.unwrap()[0], ("a.png".to_string(), Label::Class(3)));
+        assert_eq!(
+            DatasetJson::parse(br#"{"labels": null}"#, "d")
+                .unwrap()
+                .labels,
+            None
+        );
+        let v = DatasetJson::parse(br#"{"labels": [["a.png", [0.5, 1]]]}"#, "d").unwrap();
+        assert_eq!(v.labels.unwrap()[0].1, Label::Vector(vec![0.5, 1.0]));
+        for bad in [
+            &br#"{}"#[..],
+            br#"[]"#,
+            br#"{"labels": [["a.png", -1]]}"#,
+            br#"{"labels": [["a.png", "cat"]]}"#,
+            br#"{"labels": [["a.png", 1], ["b.png", [1.0]]]}"#,
+            br#"{"labels": [["a.png", 1]"#,
+        ] {
+            let err = DatasetJson::parse(bad, "x/dataset.json")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with("x/dataset.json: invalid dataset.json"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn writes_class_names_only_when_known() {
+        let m = DatasetJson {
+            labels: Some(vec![("a".into(), Label::Class(1))]),
+            class_names: None,
+        };
+        assert_eq!(m.to_json(), r#"{"labels":[["a",1]]}"#);
+    }
+}

@@ -408,3 +408,36 @@ pub fn parse(data: &[u8]) -> Result<Value, PickleError> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_small_dict() {
+        // pickle.dumps({'a': [1, 300], 'b': b'xy'}, protocol=2) as Python 2 would write it.
+        let v = parse(b"\x80\x02}q\x00(U\x01aq\x01]q\x02(K\x01M,\x01eU\x01bq\x03U\x02xyq\x04u.")
+            .unwrap();
+        assert_eq!(
+            **v.dict_get("a").unwrap(),
+            Value::List(vec![Rc::new(Value::Int(1)), Rc::new(Value::Int(300))])
+        );
+        assert_eq!(v.dict_get("b").unwrap().as_latin1_bytes().unwrap(), b"xy");
+    }
+
+    #[test]
+    fn refuses_hostile_input() {
+        // Nesting deeper than MAX_DEPTH (one TUPLE1 per level).
+        let mut deep = vec![b'N'];
+        deep.extend(std::iter::repeat_n(0x85u8, 1000));
+        deep.push(b'.');
+        assert!(parse(&deep).unwrap_err().msg.contains("nested"));
+        // A length beyond the end of the data, an unknown opcode, an empty stack.
+        assert!(parse(b"T\xff\xff\xff\x7f").is_err());
+        assert!(parse(b"\xff").is_err());
+        assert!(parse(b".").is_err());
+        // Code is never run: REDUCE only records the call.
+        let v = parse(b"cos\nsystem\nU\x02lsq\x00\x85R.").unwrap();
+        assert!(matches!(v, Value::Object { .. }));
+    }
+}
