@@ -67,7 +67,7 @@ struct Converted {
 
 fn convert_one(source: &Source, item: &InputItem, opts: &ConvertOptions) -> Result<Converted> {
     let decoded = source.load(item)?;
-    let img = decoded.image.to_channels(opts.channels);
+    let img = decoded.image.into_channels(opts.channels);
     match opts.geometry.apply(&img) {
         Some(out) => Ok(Converted {
             width: out.width,

@@ -65,8 +65,13 @@ impl Image {
     /// becomes white, as image viewers show it); colour to gray uses Pillow's `convert('L')`
     /// weights (ITU-R 601-2 luma, 16-bit fixed point).
     pub fn to_channels(&self, channels: usize) -> Image {
+        self.clone().into_channels(channels)
+    }
+
+    /// [`Image::to_channels`] without a copy when the image already has `channels`.
+    pub fn into_channels(self, channels: usize) -> Image {
         assert!(channels == 1 || channels == 3);
-        let opaque = self.flatten_alpha();
+        let opaque = self.into_opaque();
         match (opaque.channels, channels) {
             (1, 1) | (3, 3) => opaque,
             (1, 3) => {
@@ -90,8 +95,12 @@ impl Image {
 
     /// Composites LA / RGBA over white; L and RGB are returned unchanged.
     pub fn flatten_alpha(&self) -> Image {
+        self.clone().into_opaque()
+    }
+
+    fn into_opaque(self) -> Image {
         if self.channels == 1 || self.channels == 3 {
-            return self.clone();
+            return self;
         }
         let c = self.channels - 1;
         let mut data = Vec::with_capacity(self.width * self.height * c);

@@ -58,6 +58,25 @@ struct Coeffs {
     weights: Vec<i32>,
 }
 
+/// [`precompute`], remembered per thread: a data set resizes many images between the same sizes.
+fn coeffs(in_size: usize, out_size: usize, filter: ResizeFilter) -> std::rc::Rc<Coeffs> {
+    type Cache = Vec<((usize, usize, ResizeFilter), std::rc::Rc<Coeffs>)>;
+    thread_local!(static CACHE: std::cell::RefCell<Cache> = const { std::cell::RefCell::new(Vec::new()) });
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let key = (in_size, out_size, filter);
+        if let Some((_, c)) = cache.iter().find(|(k, _)| *k == key) {
+            return c.clone();
+        }
+        let c = std::rc::Rc::new(precompute(in_size, out_size, filter));
+        if cache.len() >= 8 {
+            cache.remove(0);
+        }
+        cache.push((key, c.clone()));
+        c
+    })
+}
+
 /// Pillow's `precompute_coeffs` + `normalize_coeffs_8bpc` for the whole input range.
 fn precompute(in_size: usize, out_size: usize, filter: ResizeFilter) -> Coeffs {
     let (in0, in1) = (0.0f32, in_size as f32);
@@ -135,7 +154,7 @@ pub fn resize(img: &Image, width: usize, height: usize, filter: ResizeFilter) ->
                 horizontal(&tmp, 0, height, width, filter)
             } else {
                 // Only the rows the vertical pass reads are resampled horizontally.
-                let cv = precompute(img.height, height, filter);
+                let cv = coeffs(img.height, height, filter);
                 let first = cv.bounds[0].0;
                 let last = cv.bounds[height - 1].0 + cv.bounds[height - 1].1;
                 let tmp = horizontal(img, first, last, width, filter);
@@ -151,7 +170,7 @@ pub fn resize(img: &Image, width: usize, height: usize, filter: ResizeFilter) ->
 /// integer sum as in Pillow (integer addition does not care about order), but the inner loop
 /// runs over contiguous memory and vectorises.
 fn horizontal(img: &Image, first: usize, last: usize, width: usize, filter: ResizeFilter) -> Image {
-    let ch = precompute(img.width, width, filter);
+    let ch = coeffs(img.width, width, filter);
     let c = img.channels;
     let rows = last - first;
     let region = &img.data[first * img.width * c..last * img.width * c];
@@ -173,13 +192,20 @@ fn transpose(data: &[u8], w: usize, h: usize, c: usize) -> Vec<u8> {
     }
 }
 
+/// In 16x16-pixel tiles, so that reads and writes both stay in cache.
 fn transpose_c<const C: usize>(data: &[u8], w: usize, h: usize) -> Vec<u8> {
+    const TILE: usize = 16;
     let mut out = vec![0u8; data.len()];
-    for (y, row) in data.chunks_exact(w * C).enumerate() {
-        for (x, px) in row.chunks_exact(C).enumerate() {
-            let at = (x * h + y) * C;
-            let dst: &mut [u8; C] = (&mut out[at..at + C]).try_into().unwrap();
-            *dst = px.try_into().unwrap();
+    for y0 in (0..h).step_by(TILE) {
+        for x0 in (0..w).step_by(TILE) {
+            for y in y0..(y0 + TILE).min(h) {
+                let row = &data[y * w * C..(y + 1) * w * C];
+                for x in x0..(x0 + TILE).min(w) {
+                    let at = (x * h + y) * C;
+                    let dst: &mut [u8; C] = (&mut out[at..at + C]).try_into().unwrap();
+                    *dst = row[x * C..x * C + C].try_into().unwrap();
+                }
+            }
         }
     }
     out
@@ -232,7 +258,7 @@ fn filter_lines_portable(lines: &[u8], stride: usize, cf: &Coeffs, offset: usize
 }
 
 fn vertical(img: &Image, height: usize, filter: ResizeFilter) -> Image {
-    let cv = precompute(img.height, height, filter);
+    let cv = coeffs(img.height, height, filter);
     vertical_with(img, &cv, 0)
 }
 

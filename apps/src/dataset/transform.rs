@@ -59,6 +59,9 @@ impl Geometry {
             Transform::CenterCrop => {
                 let (w, h) = (self.width.unwrap(), self.height.unwrap());
                 let s = img.width.min(img.height);
+                if img.width == img.height {
+                    return Some(resize(img, w, h, self.filter));
+                }
                 let crop = img.crop((img.width - s) / 2, (img.height - s) / 2, s, s);
                 Some(resize(&crop, w, h, self.filter))
             }
