@@ -52,11 +52,20 @@ pub fn cifar_pickle(data: &[u8]) -> bool {
     accepted
 }
 
-/// A scratch path per process, reused across iterations.
+/// A scratch path per process, reused across iterations; [`cleanup`] removes it.
 fn scratch() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tcgan-fuzz-{}", std::process::id()));
+    let dir = scratch_path();
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+fn scratch_path() -> PathBuf {
+    std::env::temp_dir().join(format!("tcgan-fuzz-{}", std::process::id()))
+}
+
+/// Removes the files the `archive` target wrote.
+pub fn cleanup() {
+    let _ = std::fs::remove_dir_all(scratch_path());
 }
 
 /// The archive reader on a zip, then on a folder holding the same entries: listing, reading,

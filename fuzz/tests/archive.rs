@@ -4,4 +4,5 @@
 #[test]
 fn fuzz_archive() {
     tcgan_fuzz::fuzz("archive", 300, 16384, tcgan_fuzz::targets::archive);
+    tcgan_fuzz::targets::cleanup();
 }

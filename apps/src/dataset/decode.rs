@@ -18,7 +18,7 @@ const OTHER_IMAGE_EXTENSIONS: &[&str] = &[
     "j2k", "jpx", "pcx", "psd", "sgi", "rgb", "rgba", "bw", "dds", "icns", "im", "xbm", "xpm",
     "apng", "avif", "heic", "qoi", "blp", "eps", "ps", "msp", "ras", "fli", "flc", "ftc", "ftu",
     "gbr", "h5", "hdf", "mpo", "pxr", "sun", "mpg", "mpeg", "emf", "wmf", "fits", "grib", "bufr",
-    "dcx", "vda", "vst", "icb", "pcd", "jpc", "jpf", "j2c", "ico",
+    "dcx", "vda", "vst", "icb", "pcd", "jpc", "jpf", "j2c",
 ];
 
 fn extension(name: &str) -> String {
