@@ -152,6 +152,9 @@ impl Sink<'_> {
 /// Converts `source` into the archive `dest` (a `.zip` or a folder).
 pub fn convert_dataset(source: &Path, dest: &Path, opts: &ConvertOptions) -> Result<ConvertReport> {
     opts.geometry.validate().map_err(DatasetError::Options)?;
+    if opts.max_images == Some(0) {
+        return Err(DatasetError::Options("--max-images must be at least 1".into()));
+    }
     if opts.channels != 1 && opts.channels != 3 {
         return Err(DatasetError::Options(format!(
             "--channels must be 1 or 3, not {}",
