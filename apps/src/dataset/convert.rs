@@ -182,7 +182,7 @@ pub fn convert_dataset(source: &Path, dest: &Path, opts: &ConvertOptions) -> Res
         let bar = indicatif::ProgressBar::new(src.items.len() as u64);
         bar.set_style(
             indicatif::ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} images [{elapsed} < {eta}, {per_sec}]",
+                "{bar:40} {pos}/{len} images [{elapsed} elapsed, {eta} left]",
             )
             .expect("progress template"),
         );
