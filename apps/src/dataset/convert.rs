@@ -153,7 +153,9 @@ impl Sink<'_> {
 pub fn convert_dataset(source: &Path, dest: &Path, opts: &ConvertOptions) -> Result<ConvertReport> {
     opts.geometry.validate().map_err(DatasetError::Options)?;
     if opts.max_images == Some(0) {
-        return Err(DatasetError::Options("--max-images must be at least 1".into()));
+        return Err(DatasetError::Options(
+            "--max-images must be at least 1".into(),
+        ));
     }
     if opts.channels != 1 && opts.channels != 3 {
         return Err(DatasetError::Options(format!(
