@@ -72,7 +72,7 @@ impl Shape {
     pub fn broadcast(op: &'static str, a: &Shape, b: &Shape) -> Result<Shape> {
         let r = a.rank().max(b.rank());
         let mut out = vec![0; r];
-        for i in 0..r {
+        for (i, o) in out.iter_mut().enumerate() {
             let da = if i + a.rank() >= r {
                 a.0[i + a.rank() - r]
             } else {
@@ -83,7 +83,7 @@ impl Shape {
             } else {
                 1
             };
-            out[i] = if da == db || db == 1 {
+            *o = if da == db || db == 1 {
                 da
             } else if da == 1 {
                 db

@@ -1,1 +1,246 @@
-//! stub
+//! tcgan-ops-cpu: the CPU backend, the reference implementation of every
+//! primitive of `tcgan_core::Backend`. Matrix products go through the `gemm`
+//! crate; work is split over the rayon thread pool in fixed-size pieces.
+
+mod binary;
+mod conv;
+mod gemm;
+mod index;
+mod matmul;
+mod movement;
+mod parallel;
+mod reduce;
+mod storage;
+mod strided;
+mod unary;
+
+pub use storage::CpuStorage;
+
+use std::sync::{Arc, OnceLock};
+use storage::{cpu_storage, wrap};
+use tcgan_core::{
+    Backend, BinaryOp, Conv2dSpec, ConvTranspose2dSpec, DType, Device, Error, HostBuffer,
+    MatmulSpec, ReduceOp, Result, Shape, Storage, UnaryOp,
+};
+
+#[derive(Debug, Default)]
+pub struct CpuBackend;
+
+/// The CPU device (one shared backend per process).
+pub fn cpu() -> Device {
+    static DEVICE: OnceLock<Device> = OnceLock::new();
+    DEVICE
+        .get_or_init(|| Device::from_arc(Arc::new(CpuBackend)))
+        .clone()
+}
+
+/// Sets the number of worker threads; call once, before any tensor work.
+/// Returns an error if the pool was already started.
+pub fn set_num_threads(n: usize) -> Result<()> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build_global()
+        .map_err(|e| Error::Backend {
+            backend: "cpu".into(),
+            msg: format!("cannot set the thread count to {n}: {e}"),
+        })
+}
+
+pub fn num_threads() -> usize {
+    parallel::num_threads()
+}
+
+/// Calls the kernel instantiated for the dtype of `$s`.
+macro_rules! dispatch {
+    ($s:expr, $f:ident ( $($arg:expr),* )) => {
+        match $s.dtype() {
+            DType::F32 => $f::<f32>($($arg),*),
+            DType::F64 => $f::<f64>($($arg),*),
+        }
+    };
+}
+
+impl Backend for CpuBackend {
+    fn name(&self) -> String {
+        "cpu".to_string()
+    }
+
+    fn upload(&self, data: HostBuffer) -> Result<Storage> {
+        Ok(match data {
+            HostBuffer::F32(v) => wrap(v),
+            HostBuffer::F64(v) => wrap(v),
+        })
+    }
+
+    fn download(&self, x: &Storage) -> Result<HostBuffer> {
+        Ok(match cpu_storage(x)? {
+            CpuStorage::F32(v) => HostBuffer::F32(v.clone()),
+            CpuStorage::F64(v) => HostBuffer::F64(v.clone()),
+        })
+    }
+
+    fn fill(&self, value: f64, len: usize, dtype: DType) -> Result<Storage> {
+        Ok(match dtype {
+            DType::F32 => wrap(vec![value as f32; len]),
+            DType::F64 => wrap(vec![value; len]),
+        })
+    }
+
+    fn cast(&self, x: &Storage, dtype: DType) -> Result<Storage> {
+        Ok(match (cpu_storage(x)?, dtype) {
+            (CpuStorage::F32(v), DType::F64) => {
+                wrap(v.iter().map(|&a| a as f64).collect::<Vec<_>>())
+            }
+            (CpuStorage::F64(v), DType::F32) => {
+                wrap(v.iter().map(|&a| a as f32).collect::<Vec<_>>())
+            }
+            _ => x.clone(),
+        })
+    }
+
+    fn unary(&self, op: UnaryOp, x: &Storage) -> Result<Storage> {
+        use unary::unary;
+        dispatch!(x, unary(op, x))
+    }
+
+    fn binary(
+        &self,
+        op: BinaryOp,
+        a: (&Storage, &Shape),
+        b: (&Storage, &Shape),
+        out: &Shape,
+    ) -> Result<Storage> {
+        use binary::binary;
+        dispatch!(a.0, binary(op, a, b, out))
+    }
+
+    fn where_cond(
+        &self,
+        cond: (&Storage, &Shape),
+        a: (&Storage, &Shape),
+        b: (&Storage, &Shape),
+        out: &Shape,
+    ) -> Result<Storage> {
+        use binary::where_cond;
+        dispatch!(a.0, where_cond(cond, a, b, out))
+    }
+
+    fn reduce(&self, op: ReduceOp, x: &Storage, shape: &Shape, axes: &[usize]) -> Result<Storage> {
+        use reduce::reduce;
+        dispatch!(x, reduce(op, x, shape, axes))
+    }
+
+    fn broadcast_to(&self, x: &Storage, shape: &Shape, out: &Shape) -> Result<Storage> {
+        use movement::broadcast_to;
+        dispatch!(x, broadcast_to(x, shape, out))
+    }
+
+    fn permute(&self, x: &Storage, shape: &Shape, perm: &[usize]) -> Result<Storage> {
+        use movement::permute;
+        dispatch!(x, permute(x, shape, perm))
+    }
+
+    fn pad(
+        &self,
+        x: &Storage,
+        shape: &Shape,
+        pads: &[(isize, isize)],
+        value: f64,
+    ) -> Result<Storage> {
+        use movement::pad;
+        dispatch!(x, pad(x, shape, pads, value))
+    }
+
+    fn concat(&self, xs: &[(&Storage, &Shape)], axis: usize) -> Result<Storage> {
+        use movement::concat;
+        dispatch!(xs[0].0, concat(xs, axis))
+    }
+
+    fn flip(&self, x: &Storage, shape: &Shape, axes: &[usize]) -> Result<Storage> {
+        use movement::flip;
+        dispatch!(x, flip(x, shape, axes))
+    }
+
+    fn index_select(
+        &self,
+        x: &Storage,
+        shape: &Shape,
+        axis: usize,
+        index: &[usize],
+    ) -> Result<Storage> {
+        use index::index_select;
+        dispatch!(x, index_select(x, shape, axis, index))
+    }
+
+    fn index_add(
+        &self,
+        src: &Storage,
+        src_shape: &Shape,
+        axis: usize,
+        index: &[usize],
+        dim_size: usize,
+    ) -> Result<Storage> {
+        use index::index_add;
+        dispatch!(src, index_add(src, src_shape, axis, index, dim_size))
+    }
+
+    fn gather(
+        &self,
+        x: &Storage,
+        shape: &Shape,
+        axis: usize,
+        index: &[usize],
+        index_shape: &Shape,
+    ) -> Result<Storage> {
+        use index::gather;
+        dispatch!(x, gather(x, shape, axis, index, index_shape))
+    }
+
+    fn scatter_add(
+        &self,
+        src: &Storage,
+        src_shape: &Shape,
+        axis: usize,
+        index: &[usize],
+        out_shape: &Shape,
+    ) -> Result<Storage> {
+        use index::scatter_add;
+        dispatch!(src, scatter_add(src, src_shape, axis, index, out_shape))
+    }
+
+    fn matmul(&self, a: &Storage, b: &Storage, spec: &MatmulSpec) -> Result<Storage> {
+        use matmul::matmul;
+        dispatch!(a, matmul(a, b, spec))
+    }
+
+    fn conv2d(
+        &self,
+        x: (&Storage, &Shape),
+        w: (&Storage, &Shape),
+        spec: &Conv2dSpec,
+    ) -> Result<Storage> {
+        use conv::conv2d;
+        dispatch!(x.0, conv2d(x, w, spec))
+    }
+
+    fn conv_transpose2d(
+        &self,
+        x: (&Storage, &Shape),
+        w: (&Storage, &Shape),
+        spec: &ConvTranspose2dSpec,
+    ) -> Result<Storage> {
+        use conv::conv_transpose2d;
+        dispatch!(x.0, conv_transpose2d(x, w, spec))
+    }
+
+    fn conv2d_weight_grad(
+        &self,
+        x: (&Storage, &Shape),
+        dy: (&Storage, &Shape),
+        w_shape: &Shape,
+        spec: &Conv2dSpec,
+    ) -> Result<Storage> {
+        use conv::conv2d_weight_grad;
+        dispatch!(x.0, conv2d_weight_grad(x, dy, w_shape, spec))
+    }
+}

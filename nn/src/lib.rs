@@ -1,0 +1,5 @@
+//! tcgan-nn: the networks of StyleGAN2-ADA and the transitional cGAN, their
+//! losses, augmentation and optimizers, built from `tcgan-core` tensors. File
+//! names mirror the official code so a reader can hold ours beside theirs.
+
+pub mod optim;

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The project's test command: formatting, lints, every test (release profile:
+# the numeric tests are heavy), and the golden vectors of every implemented group.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+GOLDEN_DIR="${TCGAN_GOLDEN_DIR:-../shared/golden}"
+# Groups of ../shared/golden whose cases tcgan implements.
+GOLDEN_GROUPS="${TCGAN_GOLDEN_GROUPS:-}"
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --release -- -D warnings
+echo "== cargo test"
+cargo test --workspace --release
+if [ -n "$GOLDEN_GROUPS" ]; then
+  echo "== check-golden $GOLDEN_DIR --only $GOLDEN_GROUPS"
+  cargo run --release -q -p tcgan-tests --bin check-golden -- "$GOLDEN_DIR" --only "$GOLDEN_GROUPS"
+fi
