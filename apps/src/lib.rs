@@ -1,4 +1,7 @@
 //! Library code behind the tcgan binaries; the binaries in `src/bin/` only parse flags and call it.
 
+pub mod atomic_file;
 pub mod dataset;
+pub mod image_grid;
 pub mod numpy_rng;
+pub mod training;
