@@ -7,7 +7,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
-use tcgan_core::{grad, DType, Generator, Tensor};
+use tcgan_core::{grad, DType, Generator};
 use tcgan_ops_cpu::cpu;
 
 /// One 3x3 convolution of the benchmark shape, in FLOPs (multiply + add).
