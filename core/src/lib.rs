@@ -15,7 +15,8 @@ mod tensor;
 
 pub use autograd::{backward, grad, GradFn};
 pub use backend::{
-    Backend, BinaryOp, Conv2dSpec, ConvTranspose2dSpec, Device, MatmulSpec, ReduceOp, UnaryOp,
+    Activation, Backend, BiasActSpec, BiasLayout, BinaryOp, Conv2dSpec, ConvTranspose2dSpec,
+    Device, MatmulSpec, ReduceOp, UnaryOp, Upfirdn2dSpec,
 };
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};

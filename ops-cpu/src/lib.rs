@@ -2,6 +2,7 @@
 //! primitive of `tcgan_core::Backend`. Matrix products go through the `gemm`
 //! crate; work is split over the rayon thread pool in fixed-size pieces.
 
+mod bias_act;
 mod binary;
 mod conv;
 mod gemm;
@@ -13,14 +14,15 @@ mod reduce;
 mod storage;
 mod strided;
 mod unary;
+mod upfirdn2d;
 
 pub use storage::CpuStorage;
 
 use std::sync::{Arc, OnceLock};
 use storage::{cpu_storage, wrap};
 use tcgan_core::{
-    Backend, BinaryOp, Conv2dSpec, ConvTranspose2dSpec, DType, Device, Error, HostBuffer,
-    MatmulSpec, ReduceOp, Result, Shape, Storage, UnaryOp,
+    Backend, BiasActSpec, BiasLayout, BinaryOp, Conv2dSpec, ConvTranspose2dSpec, DType, Device,
+    Error, HostBuffer, MatmulSpec, ReduceOp, Result, Shape, Storage, UnaryOp, Upfirdn2dSpec,
 };
 
 #[derive(Debug, Default)]
@@ -242,5 +244,39 @@ impl Backend for CpuBackend {
     ) -> Result<Storage> {
         use conv::conv2d_weight_grad;
         dispatch!(x.0, conv2d_weight_grad(x, dy, w_shape, spec))
+    }
+
+    // ---- StyleGAN fused ops: bias_act and upfirdn2d ----
+    fn bias_act(
+        &self,
+        x: &Storage,
+        b: Option<&Storage>,
+        layout: BiasLayout,
+        spec: &BiasActSpec,
+    ) -> Result<Storage> {
+        use bias_act::bias_act;
+        dispatch!(x, bias_act(x, b, layout, spec))
+    }
+
+    fn bias_act_grad(
+        &self,
+        dy: &Storage,
+        x: &Storage,
+        b: Option<&Storage>,
+        layout: BiasLayout,
+        spec: &BiasActSpec,
+    ) -> Result<Storage> {
+        use bias_act::bias_act_grad;
+        dispatch!(x, bias_act_grad(dy, x, b, layout, spec))
+    }
+
+    fn upfirdn2d(
+        &self,
+        x: (&Storage, &Shape),
+        f: (&Storage, &Shape),
+        spec: &Upfirdn2dSpec,
+    ) -> Result<Storage> {
+        use upfirdn2d::upfirdn2d;
+        dispatch!(x.0, upfirdn2d(x, f, spec))
     }
 }

@@ -5,6 +5,7 @@
 //! a new primitive, its kernel in each backend, and an entry in the gradient-check
 //! list of `tcgan-ops-cpu/tests/gradcheck.rs`.
 
+mod bias_act;
 mod binary;
 mod broadcast;
 mod cast;
@@ -19,4 +20,5 @@ mod permute;
 mod reduce;
 mod reshape;
 mod unary;
+mod upfirdn2d;
 mod where_cond;
