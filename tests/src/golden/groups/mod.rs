@@ -4,10 +4,15 @@
 use super::{CaseCtx, Outputs};
 use anyhow::Result;
 
+mod networks;
+mod ops;
+pub mod pycall;
+mod util;
+
 pub type Handler = fn(&CaseCtx) -> Result<Outputs>;
 
 /// Every implemented group; a new group adds its line here.
-const HANDLERS: &[(&str, Handler)] = &[];
+const HANDLERS: &[(&str, Handler)] = &[("ops", ops::run), ("networks", networks::run)];
 
 /// The handler of a group, or `None` while the group is not implemented.
 pub fn handler(group: &str) -> Option<Handler> {
