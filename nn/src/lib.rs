@@ -3,6 +3,7 @@
 //! names mirror the official code so a reader can hold ours beside theirs.
 
 mod error;
+pub mod loss;
 pub mod module;
 pub mod networks;
 pub mod ops;
