@@ -4,6 +4,7 @@
 use super::{CaseCtx, Outputs};
 use anyhow::Result;
 
+mod loss;
 mod networks;
 mod ops;
 pub mod pycall;
@@ -12,7 +13,11 @@ mod util;
 pub type Handler = fn(&CaseCtx) -> Result<Outputs>;
 
 /// Every implemented group; a new group adds its line here.
-const HANDLERS: &[(&str, Handler)] = &[("ops", ops::run), ("networks", networks::run)];
+const HANDLERS: &[(&str, Handler)] = &[
+    ("ops", ops::run),
+    ("networks", networks::run),
+    ("loss", loss::run),
+];
 
 /// The handler of a group, or `None` while the group is not implemented.
 pub fn handler(group: &str) -> Option<Handler> {

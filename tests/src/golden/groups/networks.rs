@@ -20,9 +20,10 @@ use tcgan_nn::Init;
 use tcgan_ops_cpu::cpu;
 
 pub fn run(ctx: &CaseCtx) -> Result<Outputs> {
+    util::set_group("networks");
     // Every value comes from the parameter files; the initial draws do not matter.
     let mut rng = Rng::new(0);
-    let mut init = Init::new(&mut rng, &cpu(), util::DTYPE);
+    let mut init = Init::new(&mut rng, &cpu(), util::dtype());
     let call = call(ctx)?;
     no_grad(|| match util::official_function(ctx)?.as_str() {
         "MappingNetwork" => mapping(ctx, &call, &mut init),

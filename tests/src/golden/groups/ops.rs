@@ -14,6 +14,7 @@ use tcgan_nn::ops::{self as nnops, ModConvArgs};
 use tcgan_ops_cpu::cpu;
 
 pub fn run(ctx: &CaseCtx) -> Result<Outputs> {
+    util::set_group("ops");
     match util::official_function(ctx)?.as_str() {
         "bias_act" => bias_act(ctx),
         "upfirdn2d" | "upsample2d" | "downsample2d" | "filter2d" => upfirdn2d(ctx),
@@ -209,7 +210,7 @@ fn setup_filter(ctx: &CaseCtx) -> Result<Outputs> {
             gain,
             separable,
             &cpu(),
-            util::DTYPE,
+            util::dtype(),
         )?;
         put(&mut out, name, &f)?;
     }
