@@ -436,7 +436,7 @@ pub trait Backend: Send + Sync + Debug + 'static {
         spec: &Conv2dSpec,
     ) -> Result<Storage>;
 
-    // ---- StyleGAN fused ops: bias_act and upfirdn2d ----
+    // ---- StyleGAN fused ops: bias_act, upfirdn2d, modulate_weight ----
     /// `clamp(act(x + b[c]) * gain)` over `x` laid out as `layout`; `b` has
     /// `layout.channels` elements.
     fn bias_act(
@@ -463,6 +463,18 @@ pub trait Backend: Send + Sync + Debug + 'static {
         x: (&Storage, &Shape),
         f: (&Storage, &Shape),
         spec: &Upfirdn2dSpec,
+    ) -> Result<Storage>;
+    /// The modulated-conv weight preparation: `dims = [N, O, I, K]`, `weight`
+    /// `[O, I, K]`, `styles [N, I]`; out `[N, O, I, K]` = `weight * styles`,
+    /// times `rsqrt(sum_{I, K} out^2 + 1e-8)` per `(n, o)` when `demodulate`;
+    /// laid out `[N, I, O, K]` when `transpose`.
+    fn modulate_weight(
+        &self,
+        weight: &Storage,
+        styles: &Storage,
+        dims: [usize; 4],
+        demodulate: bool,
+        transpose: bool,
     ) -> Result<Storage>;
 }
 

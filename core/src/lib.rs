@@ -7,7 +7,7 @@ pub mod backend;
 mod dtype;
 mod error;
 mod grad_mode;
-mod ops;
+pub(crate) mod ops;
 pub mod rng;
 mod shape;
 mod storage;
@@ -21,6 +21,7 @@ pub use backend::{
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};
 pub use grad_mode::{is_grad_enabled, no_grad, with_grad_mode, GradModeGuard};
+pub use ops::modulate_weight::DEMOD_EPS;
 pub use rng::Generator;
 pub use shape::Shape;
 pub use storage::{BackendStorage, HostBuffer, Storage};

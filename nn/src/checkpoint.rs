@@ -252,9 +252,11 @@ fn host_tensor(name: &str, view: &TensorView) -> std::result::Result<HostTensor,
                 .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")))
                 .collect(),
         ),
-        other => return Err(format!(
+        other => {
+            return Err(format!(
             "tensor {name:?} has dtype {other:?}; only F32 and F64 are read (convert to float32)"
-        )),
+        ))
+        }
     };
     Ok(HostTensor {
         shape: view.shape().to_vec(),

@@ -13,43 +13,54 @@ fn sigmoid<T: CpuElement>(z: T) -> T {
     T::one() / (T::one() + (-z).exp())
 }
 
+/// Activation codes for the const parameter of the kernels: the activation
+/// is then fixed at compile time and the inner loop vectorises.
+const LINEAR: u8 = 0;
+const RELU: u8 = 1;
+const LRELU: u8 = 2;
+const TANH: u8 = 3;
+const SIGMOID: u8 = 4;
+const ELU: u8 = 5;
+const SELU: u8 = 6;
+const SOFTPLUS: u8 = 7;
+const SWISH: u8 = 8;
+
 /// `(act(z), act'(z))` with PyTorch's formulas (softplus with beta 1 and
 /// threshold 20, elu with alpha 1).
 #[inline(always)]
-fn act_and_deriv<T: CpuElement>(act: Activation, z: T, alpha: T) -> (T, T) {
+fn act_and_deriv<T: CpuElement, const A: u8>(z: T, alpha: T) -> (T, T) {
     let (zero, one) = (T::zero(), T::one());
-    match act {
-        Activation::Linear => (z, one),
-        Activation::Relu => {
+    match A {
+        RELU => {
             if z > zero {
                 (z, one)
             } else {
                 (zero, zero)
             }
         }
-        Activation::Lrelu => {
+        LRELU => {
             if z > zero {
                 (z, one)
             } else {
                 (z * alpha, alpha)
             }
         }
-        Activation::Tanh => {
+        TANH => {
             let t = z.tanh();
             (t, one - t * t)
         }
-        Activation::Sigmoid => {
+        SIGMOID => {
             let s = sigmoid(z);
             (s, s * (one - s))
         }
-        Activation::Elu => {
+        ELU => {
             if z > zero {
                 (z, one)
             } else {
                 (z.exp_m1(), z.exp())
             }
         }
-        Activation::Selu => {
+        SELU => {
             let (s, a) = (T::from_f64(SELU_SCALE), T::from_f64(SELU_ALPHA));
             if z > zero {
                 (s * z, s)
@@ -57,7 +68,7 @@ fn act_and_deriv<T: CpuElement>(act: Activation, z: T, alpha: T) -> (T, T) {
                 (s * a * z.exp_m1(), s * a * z.exp())
             }
         }
-        Activation::Softplus => {
+        SOFTPLUS => {
             if z > T::from_f64(20.0) {
                 (z, one)
             } else {
@@ -65,10 +76,11 @@ fn act_and_deriv<T: CpuElement>(act: Activation, z: T, alpha: T) -> (T, T) {
                 (e.ln_1p(), e / (e + one))
             }
         }
-        Activation::Swish => {
+        SWISH => {
             let s = sigmoid(z);
             (z * s, s + z * s * (one - s))
         }
+        _ => (z, one),
     }
 }
 
@@ -96,46 +108,19 @@ fn for_rows<T: CpuElement>(
     }
 }
 
-/// The activation and its parameters, resolved once per call.
+/// Calls `$f::<T, CODE>(args)` with the activation's code as a constant.
 macro_rules! with_act {
-    ($act:expr, $a:ident => $body:expr) => {
+    ($act:expr, $f:ident::<$t:ty>($($arg:expr),*)) => {
         match $act {
-            Activation::Linear => {
-                let $a = Activation::Linear;
-                $body
-            }
-            Activation::Relu => {
-                let $a = Activation::Relu;
-                $body
-            }
-            Activation::Lrelu => {
-                let $a = Activation::Lrelu;
-                $body
-            }
-            Activation::Tanh => {
-                let $a = Activation::Tanh;
-                $body
-            }
-            Activation::Sigmoid => {
-                let $a = Activation::Sigmoid;
-                $body
-            }
-            Activation::Elu => {
-                let $a = Activation::Elu;
-                $body
-            }
-            Activation::Selu => {
-                let $a = Activation::Selu;
-                $body
-            }
-            Activation::Softplus => {
-                let $a = Activation::Softplus;
-                $body
-            }
-            Activation::Swish => {
-                let $a = Activation::Swish;
-                $body
-            }
+            Activation::Linear => $f::<$t, LINEAR>($($arg),*),
+            Activation::Relu => $f::<$t, RELU>($($arg),*),
+            Activation::Lrelu => $f::<$t, LRELU>($($arg),*),
+            Activation::Tanh => $f::<$t, TANH>($($arg),*),
+            Activation::Sigmoid => $f::<$t, SIGMOID>($($arg),*),
+            Activation::Elu => $f::<$t, ELU>($($arg),*),
+            Activation::Selu => $f::<$t, SELU>($($arg),*),
+            Activation::Softplus => $f::<$t, SOFTPLUS>($($arg),*),
+            Activation::Swish => $f::<$t, SWISH>($($arg),*),
         }
     };
 }
@@ -147,6 +132,69 @@ fn clamp_bounds<T: CpuElement>(spec: &BiasActSpec) -> (T, T) {
     }
 }
 
+fn forward<T: CpuElement, const A: u8>(
+    x: &[T],
+    b: Option<&[T]>,
+    layout: BiasLayout,
+    spec: &BiasActSpec,
+) -> Vec<T> {
+    let (alpha, gain) = (T::from_f64(spec.alpha), T::from_f64(spec.gain));
+    let (lo, hi) = clamp_bounds::<T>(spec);
+    let mut out = uninit_vec::<T>(x.len());
+    let clamped = spec.clamp.is_some();
+    for_rows(&mut out, layout, |c, row, off| {
+        let bias = b.map_or(T::zero(), |b| b[c]);
+        let n = row.len();
+        let src = &x[off..off + n];
+        if clamped {
+            for (o, &v) in row.iter_mut().zip(src) {
+                let y = act_and_deriv::<T, A>(v + bias, alpha).0 * gain;
+                // Two independent selects vectorise; NaN stays NaN, as in
+                // PyTorch's clamp.
+                let y = if y < lo { lo } else { y };
+                *o = if y > hi { hi } else { y };
+            }
+        } else {
+            for (o, &v) in row.iter_mut().zip(src) {
+                *o = act_and_deriv::<T, A>(v + bias, alpha).0 * gain;
+            }
+        }
+    });
+    out
+}
+
+fn gradient<T: CpuElement, const A: u8>(
+    dy: &[T],
+    x: &[T],
+    b: Option<&[T]>,
+    layout: BiasLayout,
+    spec: &BiasActSpec,
+) -> Vec<T> {
+    let (alpha, gain) = (T::from_f64(spec.alpha), T::from_f64(spec.gain));
+    let (lo, hi) = clamp_bounds::<T>(spec);
+    let clamped = spec.clamp.is_some();
+    let mut out = uninit_vec::<T>(x.len());
+    for_rows(&mut out, layout, |c, row, off| {
+        let bias = b.map_or(T::zero(), |b| b[c]);
+        let n = row.len();
+        let pairs = row.iter_mut().zip(&x[off..off + n]).zip(&dy[off..off + n]);
+        if clamped {
+            for ((o, &v), &g) in pairs {
+                let (a, d) = act_and_deriv::<T, A>(v + bias, alpha);
+                let y = a * gain;
+                let inside = (y >= lo) & (y <= hi);
+                let d = if inside { d } else { T::zero() };
+                *o = g * gain * d;
+            }
+        } else {
+            for ((o, &v), &g) in pairs {
+                *o = g * gain * act_and_deriv::<T, A>(v + bias, alpha).1;
+            }
+        }
+    });
+    out
+}
+
 pub fn bias_act<T: CpuElement>(
     x: &Storage,
     b: Option<&Storage>,
@@ -155,19 +203,7 @@ pub fn bias_act<T: CpuElement>(
 ) -> Result<Storage> {
     let x = slice::<T>(x)?;
     let b = b.map(slice::<T>).transpose()?;
-    let (alpha, gain) = (T::from_f64(spec.alpha), T::from_f64(spec.gain));
-    let (lo, hi) = clamp_bounds::<T>(spec);
-    let mut out = uninit_vec::<T>(x.len());
-    with_act!(spec.act, act => for_rows(&mut out, layout, |c, row, off| {
-        let bias = b.map_or(T::zero(), |b| b[c]);
-        let n = row.len();
-        for (o, &v) in row.iter_mut().zip(&x[off..off + n]) {
-            let y = act_and_deriv(act, v + bias, alpha).0 * gain;
-            // NaN stays NaN, as in PyTorch's clamp.
-            *o = if y < lo { lo } else if y > hi { hi } else { y };
-        }
-    }));
-    Ok(wrap(out))
+    Ok(wrap(with_act!(spec.act, forward::<T>(x, b, layout, spec))))
 }
 
 pub fn bias_act_grad<T: CpuElement>(
@@ -179,21 +215,8 @@ pub fn bias_act_grad<T: CpuElement>(
 ) -> Result<Storage> {
     let (dy, x) = (slice::<T>(dy)?, slice::<T>(x)?);
     let b = b.map(slice::<T>).transpose()?;
-    let (alpha, gain) = (T::from_f64(spec.alpha), T::from_f64(spec.gain));
-    let (lo, hi) = clamp_bounds::<T>(spec);
-    let clamped = spec.clamp.is_some();
-    let mut out = uninit_vec::<T>(x.len());
-    with_act!(spec.act, act => for_rows(&mut out, layout, |c, row, off| {
-        let bias = b.map_or(T::zero(), |b| b[c]);
-        let n = row.len();
-        for ((o, &v), &g) in row.iter_mut().zip(&x[off..off + n]).zip(&dy[off..off + n]) {
-            let (a, d) = act_and_deriv(act, v + bias, alpha);
-            let pass = !clamped || {
-                let y = a * gain;
-                y >= lo && y <= hi
-            };
-            *o = if pass { g * gain * d } else { T::zero() };
-        }
-    }));
-    Ok(wrap(out))
+    Ok(wrap(with_act!(
+        spec.act,
+        gradient::<T>(dy, x, b, layout, spec)
+    )))
 }

@@ -8,9 +8,11 @@ mod conv;
 mod gemm;
 mod index;
 mod matmul;
+mod modulate_weight;
 mod movement;
 mod parallel;
 mod reduce;
+mod simd;
 mod storage;
 mod strided;
 mod unary;
@@ -83,8 +85,8 @@ impl Backend for CpuBackend {
 
     fn fill(&self, value: f64, len: usize, dtype: DType) -> Result<Storage> {
         Ok(match dtype {
-            DType::F32 => wrap(vec![value as f32; len]),
-            DType::F64 => wrap(vec![value; len]),
+            DType::F32 => wrap(storage::filled_vec(len, value as f32)),
+            DType::F64 => wrap(storage::filled_vec(len, value)),
         })
     }
 
@@ -246,7 +248,7 @@ impl Backend for CpuBackend {
         dispatch!(x.0, conv2d_weight_grad(x, dy, w_shape, spec))
     }
 
-    // ---- StyleGAN fused ops: bias_act and upfirdn2d ----
+    // ---- StyleGAN fused ops: bias_act, upfirdn2d, modulate_weight ----
     fn bias_act(
         &self,
         x: &Storage,
@@ -278,5 +280,20 @@ impl Backend for CpuBackend {
     ) -> Result<Storage> {
         use upfirdn2d::upfirdn2d;
         dispatch!(x.0, upfirdn2d(x, f, spec))
+    }
+
+    fn modulate_weight(
+        &self,
+        weight: &Storage,
+        styles: &Storage,
+        dims: [usize; 4],
+        demodulate: bool,
+        transpose: bool,
+    ) -> Result<Storage> {
+        use modulate_weight::modulate_weight;
+        dispatch!(
+            weight,
+            modulate_weight(weight, styles, dims, demodulate, transpose)
+        )
     }
 }

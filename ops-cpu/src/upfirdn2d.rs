@@ -1,57 +1,15 @@
-//! Kernel of `upfirdn2d`: per plane, each output row gathers the input rows its
-//! filter taps touch (zero-inserted rows are skipped, never materialised); when
-//! the x axis is not upsampled a tap is one shifted (strided) row update, which
-//! vectorises. A separable 1-D filter runs as two passes, x then y.
+//! Kernel of `upfirdn2d`, per plane: the zero-inserted and padded (or
+//! cropped) image is laid out in a scratch buffer, every filter tap is then one
+//! long multiply-add over the whole flattened buffer (rows keep the padded
+//! width, so a tap is a plain shift; the columns past the valid width are
+//! computed and dropped), and the output picks every `down`-th row and column.
+//! Long contiguous loops vectorise; planes of StyleGAN's sizes fit in cache.
+//! A separable 1-D filter runs as two such passes, x then y.
 
+use crate::simd::{axpy, scale};
 use crate::storage::{slice, uninit_vec, wrap, CpuElement};
 use rayon::prelude::*;
 use tcgan_core::{Result, Shape, Storage, Upfirdn2dSpec};
-
-/// For every output index along one axis, the `(tap, input index)` pairs whose
-/// upsampled-and-padded position holds a real input sample.
-fn taps_along(
-    out_len: usize,
-    taps: usize,
-    down: usize,
-    up: usize,
-    pad0: isize,
-    in_len: usize,
-) -> Vec<Vec<(usize, usize)>> {
-    (0..out_len)
-        .map(|o| {
-            (0..taps)
-                .filter_map(|k| {
-                    let u = (o * down + k) as isize - pad0;
-                    let ok = u >= 0 && (u as usize) < in_len * up && u as usize % up == 0;
-                    ok.then(|| (k, u as usize / up))
-                })
-                .collect()
-        })
-        .collect()
-}
-
-/// The output columns `o` with `0 <= o * down + k - pad0 < in_len` (no upsampling).
-fn valid_range(
-    out_len: usize,
-    k: usize,
-    down: usize,
-    pad0: isize,
-    in_len: usize,
-) -> (usize, usize) {
-    let first = pad0 - k as isize; // o * down >= first
-    let lo = if first <= 0 {
-        0
-    } else {
-        (first as usize).div_ceil(down)
-    };
-    let last = in_len as isize - 1 + pad0 - k as isize; // o * down <= last
-    let hi = if last < 0 {
-        0
-    } else {
-        (last as usize / down + 1).min(out_len)
-    };
-    (lo.min(hi), hi)
-}
 
 struct Pass<'a, T> {
     /// Effective filter, already reversed (unless flipped) and scaled: `[fh, fw]`.
@@ -63,78 +21,126 @@ struct Pass<'a, T> {
     pad: [isize; 4],
 }
 
+/// Sizes of one pass over an `h x w` plane.
+#[derive(Clone, Copy)]
+struct Geom {
+    h: usize,
+    w: usize,
+    /// The padded, upsampled image.
+    ph: usize,
+    pw: usize,
+    /// Rows of the full-resolution filter output (before keeping every down-th).
+    fullh: usize,
+    oh: usize,
+    ow: usize,
+}
+
 impl<T: CpuElement> Pass<'_, T> {
-    fn out_hw(&self, h: usize, w: usize) -> [usize; 2] {
+    fn geom(&self, h: usize, w: usize) -> Geom {
         let [upx, upy] = self.up;
         let [downx, downy] = self.down;
         let [px0, px1, py0, py1] = self.pad;
-        let oh = ((h * upy) as isize + py0 + py1 - self.fh as isize) as usize / downy + 1;
-        let ow = ((w * upx) as isize + px0 + px1 - self.fw as isize) as usize / downx + 1;
-        [oh, ow]
+        let ph = ((h * upy) as isize + py0 + py1) as usize;
+        let pw = ((w * upx) as isize + px0 + px1) as usize;
+        let fullh = ph + 1 - self.fh;
+        Geom {
+            h,
+            w,
+            ph,
+            pw,
+            fullh,
+            oh: (fullh - 1) / downy + 1,
+            ow: (pw - self.fw) / downx + 1,
+        }
+    }
+
+    /// Writes the padded, zero-inserted image of `src` into `p` (`ph x pw`).
+    fn layout(&self, g: &Geom, src: &[T], p: &mut [T]) {
+        let [upx, upy] = self.up;
+        let [px0, _, py0, _] = self.pad;
+        p.fill(T::zero());
+        for iy in 0..g.h {
+            let u = (iy * upy) as isize + py0;
+            if u < 0 || u >= g.ph as isize {
+                continue;
+            }
+            let dst = &mut p[u as usize * g.pw..(u as usize + 1) * g.pw];
+            let row = &src[iy * g.w..(iy + 1) * g.w];
+            // Input columns whose position ix * upx + px0 lies inside the row.
+            let first = if px0 < 0 {
+                ((-px0) as usize).div_ceil(upx)
+            } else {
+                0
+            };
+            let last = ((g.pw as isize - 1 - px0).max(-1) + 1) as usize; // ix * upx < pw - px0
+            let end = last.div_ceil(upx).min(g.w);
+            if first >= end {
+                continue;
+            }
+            let v0 = ((first * upx) as isize + px0) as usize;
+            if upx == 1 {
+                dst[v0..v0 + end - first].copy_from_slice(&row[first..end]);
+            } else {
+                for (j, &v) in row[first..end].iter().enumerate() {
+                    dst[v0 + j * upx] = v;
+                }
+            }
+        }
+    }
+
+    /// `full[j] = sum_taps fe[ky, kx] * p[j + ky * pw + kx]` for every `j` of
+    /// the `fullh` rows of width `pw`.
+    fn correlate(&self, g: &Geom, p: &[T], full: &mut [T]) {
+        // The last valid output of the last row ends before the buffer does.
+        let len = (g.fullh - 1) * g.pw + (g.pw + 1 - self.fw);
+        let out = &mut full[..len];
+        for ky in 0..self.fh {
+            for kx in 0..self.fw {
+                let c = self.fe[ky * self.fw + kx];
+                let src = &p[ky * g.pw + kx..ky * g.pw + kx + len];
+                if ky == 0 && kx == 0 {
+                    scale(out, c, src);
+                } else {
+                    axpy(out, c, src);
+                }
+            }
+        }
     }
 
     fn run(&self, x: &[T], planes: usize, h: usize, w: usize) -> (Vec<T>, [usize; 2]) {
-        let [oh, ow] = self.out_hw(h, w);
-        let [upx, upy] = self.up;
+        let g = self.geom(h, w);
         let [downx, downy] = self.down;
-        let [px0, _, py0, _] = self.pad;
-        let rows = taps_along(oh, self.fh, downy, upy, py0, h);
-        let cols = (upx > 1).then(|| taps_along(ow, self.fw, downx, upx, px0, w));
-        let ranges: Vec<(usize, usize)> = (0..self.fw)
-            .map(|kx| valid_range(ow, kx, downx, px0, w))
-            .collect();
-        let mut out = uninit_vec::<T>(planes * oh * ow);
-        let plane = |p: usize, dst: &mut [T]| {
-            let src = &x[p * h * w..(p + 1) * h * w];
-            for (oy, yrow) in dst.chunks_mut(ow).enumerate() {
-                yrow.fill(T::zero());
-                for &(ky, iy) in &rows[oy] {
-                    let xrow = &src[iy * w..(iy + 1) * w];
-                    let frow = &self.fe[ky * self.fw..(ky + 1) * self.fw];
-                    match &cols {
-                        None => {
-                            for (kx, &coef) in frow.iter().enumerate() {
-                                let (lo, hi) = ranges[kx];
-                                if lo >= hi {
-                                    continue;
-                                }
-                                let ix0 = (lo * downx + kx) as isize - px0;
-                                let ix0 = ix0 as usize;
-                                if downx == 1 {
-                                    for (o, &v) in yrow[lo..hi].iter_mut().zip(&xrow[ix0..]) {
-                                        *o = *o + coef * v;
-                                    }
-                                } else {
-                                    for (j, o) in yrow[lo..hi].iter_mut().enumerate() {
-                                        *o = *o + coef * xrow[ix0 + j * downx];
-                                    }
-                                }
-                            }
-                        }
-                        Some(cols) => {
-                            for (o, taps) in yrow.iter_mut().zip(cols) {
-                                let mut acc = *o;
-                                for &(kx, ix) in taps {
-                                    acc = acc + frow[kx] * xrow[ix];
-                                }
-                                *o = acc;
-                            }
+        let plane_out = g.oh * g.ow;
+        let mut out = uninit_vec::<T>(planes * plane_out);
+        if plane_out == 0 {
+            return (out, [g.oh, g.ow]);
+        }
+        let work = |first: usize, dst: &mut [T]| {
+            let mut p = vec![T::zero(); g.ph * g.pw];
+            let mut full = vec![T::zero(); g.fullh * g.pw];
+            for (k, o) in dst.chunks_mut(plane_out).enumerate() {
+                let src = &x[(first + k) * h * w..(first + k + 1) * h * w];
+                self.layout(&g, src, &mut p);
+                self.correlate(&g, &p, &mut full);
+                for (oy, orow) in o.chunks_mut(g.ow).enumerate() {
+                    let frow = &full[oy * downy * g.pw..];
+                    if downx == 1 {
+                        orow.copy_from_slice(&frow[..g.ow]);
+                    } else {
+                        for (ox, v) in orow.iter_mut().enumerate() {
+                            *v = frow[ox * downx];
                         }
                     }
                 }
             }
         };
-        let len = oh * ow;
-        if len > 0 {
-            if planes > 1 {
-                out.par_chunks_mut(len)
-                    .enumerate()
-                    .for_each(|(p, dst)| plane(p, dst));
-            } else if planes == 1 {
-                plane(0, &mut out);
-            }
-        }
-        (out, [oh, ow])
+        // Groups of planes per task, sized by work rather than by thread count,
+        // so the result never depends on the number of threads.
+        let per_task = (1 << 16) / (g.ph * g.pw * self.fh * self.fw).max(1) + 1;
+        out.par_chunks_mut(per_task * plane_out)
+            .enumerate()
+            .for_each(|(t, dst)| work(t * per_task, dst));
+        (out, [g.oh, g.ow])
     }
 }
 

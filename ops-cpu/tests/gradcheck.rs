@@ -455,7 +455,7 @@ fn cases() -> Vec<Case> {
                     .square()
             }
         ),
-        // ---- StyleGAN fused ops: bias_act and upfirdn2d ----
+        // ---- StyleGAN fused ops: bias_act, upfirdn2d, modulate_weight ----
         case!("bias_act_linear", bcast_b, AwayFromZero, |x| bias_act_case(
             x,
             Activation::Linear,
@@ -597,6 +597,24 @@ fn cases() -> Vec<Case> {
             true,
             1.0
         )),
+        case!(
+            "modulate_weight_demod",
+            |d| vec![s(&[d[0] + 1, d[1], 3, 2]), s(&[d[2], d[1]])],
+            Any,
+            |x| x[0].modulate_weight(&x[1], true, false)
+        ),
+        case!(
+            "modulate_weight_demod_transposed",
+            |d| vec![s(&[d[0] + 1, d[1], 2, 2]), s(&[d[2], d[1]])],
+            Any,
+            |x| x[0].modulate_weight(&x[1], true, true)?.square()
+        ),
+        case!(
+            "modulate_weight",
+            |d| vec![s(&[d[0], d[1], 1, 2]), s(&[d[2], d[1]])],
+            Any,
+            |x| x[0].modulate_weight(&x[1], false, false)?.square()
+        ),
         case!("norm", u, Any, |x| x[0].norm()),
         case!("split", |d| vec![s(&[d[0], 5, d[2]])], Any, |x| {
             let parts = x[0].split(2, 1)?;

@@ -15,6 +15,7 @@ mod conv2d;
 mod flip;
 mod index;
 mod matmul;
+pub(crate) mod modulate_weight;
 mod pad;
 mod permute;
 mod reduce;

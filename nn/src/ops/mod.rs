@@ -12,7 +12,7 @@ pub mod upfirdn2d;
 pub mod wavelets;
 
 pub use bias_act::{activation, bias_act};
-pub use conv2d_resample::conv2d_resample;
+pub use conv2d_resample::{conv2d_resample, conv2d_resample_transposed};
 pub use minibatch_std::minibatch_std;
 pub use modulated_conv2d::{modulated_conv2d, ModConvArgs};
 pub use normalize_2nd_moment::normalize_2nd_moment;

@@ -3,7 +3,7 @@
 //! as one grouped convolution (fused) or by scaling the activations before and
 //! after a shared convolution (not fused; the same up to rounding).
 
-use super::conv2d_resample::conv2d_resample;
+use super::conv2d_resample::{conv2d_resample, conv2d_resample_transposed};
 use crate::{Error, Result};
 use tcgan_core::Tensor;
 
@@ -68,64 +68,81 @@ pub fn modulated_conv2d(
         ));
     }
 
-    // Per-sample weights and demodulation coefficients.
-    let mut w = None;
-    let mut dcoefs = None;
-    if args.demodulate || args.fused_modconv {
-        w = Some(
-            weight
-                .unsqueeze(0)?
-                .mul(&styles.reshape([n, 1, i, 1, 1])?)?,
-        );
-    }
-    if args.demodulate {
-        let ww = w.as_ref().expect("set above");
-        dcoefs = Some(ww.square()?.sum(&[2, 3, 4])?.add_scalar(1e-8)?.rsqrt()?);
-    }
-    if let (true, true, Some(ww), Some(d)) = (args.demodulate, args.fused_modconv, &w, &dcoefs) {
-        w = Some(ww.mul(&d.reshape([n, o, 1, 1, 1])?)?);
-    }
-
-    if !args.fused_modconv {
-        let x = x.mul(&styles.reshape([n, i, 1, 1])?)?;
-        let x = conv2d_resample(
-            &x,
-            weight,
-            resample_filter,
-            args.up,
-            args.down,
-            args.padding,
-            1,
-            args.flip_weight,
-            false,
-        )?;
-        let x = match (&dcoefs, noise) {
-            (Some(d), Some(noise)) => x.mul(&d.reshape([n, o, 1, 1])?)?.add(noise)?,
-            (Some(d), None) => x.mul(&d.reshape([n, o, 1, 1])?)?,
-            (None, Some(noise)) => x.add(noise)?,
-            (None, None) => x,
+    if args.fused_modconv {
+        // Per-sample (demodulated) weights, one grouped convolution over the
+        // batch; a transposed convolution reads them transposed.
+        let (h, wd) = (x.dim(2), x.dim(3));
+        let x = x.reshape([1, n * i, h, wd])?;
+        let x = if args.up > 1 {
+            let wt = weight
+                .modulate_weight(styles, args.demodulate, true)?
+                .reshape([n * i, o, kh, kw])?;
+            conv2d_resample_transposed(
+                &x,
+                &wt,
+                resample_filter,
+                args.up,
+                args.down,
+                args.padding,
+                n,
+                args.flip_weight,
+                false,
+            )?
+        } else {
+            let w = weight
+                .modulate_weight(styles, args.demodulate, false)?
+                .reshape([n * o, i, kh, kw])?;
+            conv2d_resample(
+                &x,
+                &w,
+                resample_filter,
+                args.up,
+                args.down,
+                args.padding,
+                n,
+                args.flip_weight,
+                false,
+            )?
         };
-        return Ok(x);
+        let x = x.reshape([n, o, x.dim(2), x.dim(3)])?;
+        return match noise {
+            Some(noise) => Ok(x.add(noise)?),
+            None => Ok(x),
+        };
     }
 
-    // One grouped convolution over the whole batch.
-    let (h, wd) = (x.dim(2), x.dim(3));
-    let x = x.reshape([1, n * i, h, wd])?;
-    let w = w.expect("fused path").reshape([n * o, i, kh, kw])?;
+    // Demodulation coefficients without forming the per-sample weights:
+    // sum_{i,k} (weight[o,i,k] styles[n,i])^2 = sum_i styles[n,i]^2 sum_k weight[o,i,k]^2.
+    let dcoefs = if args.demodulate {
+        let wsq = weight.square()?.sum(&[2, 3])?; // [O, I]
+        Some(
+            styles
+                .square()?
+                .matmul_t(&wsq, false, true)?
+                .add_scalar(tcgan_core::DEMOD_EPS)?
+                .rsqrt()?,
+        )
+    } else {
+        None
+    };
+
+    // Scale the activations before and after one shared convolution.
+    let x = x.mul(&styles.reshape([n, i, 1, 1])?)?;
     let x = conv2d_resample(
         &x,
-        &w,
+        weight,
         resample_filter,
         args.up,
         args.down,
         args.padding,
-        n,
+        1,
         args.flip_weight,
         false,
     )?;
-    let x = x.reshape([n, o, x.dim(2), x.dim(3)])?;
-    match noise {
-        Some(noise) => Ok(x.add(noise)?),
-        None => Ok(x),
-    }
+    Ok(match (&dcoefs, noise) {
+        (Some(d), Some(noise)) => x.mul(&d.reshape([n, o, 1, 1])?)?.add(noise)?,
+        (Some(d), None) => x.mul(&d.reshape([n, o, 1, 1])?)?,
+        (None, Some(noise)) => x.add(noise)?,
+        (None, None) => x,
+    })
 }
