@@ -219,6 +219,177 @@ impl Pool2dSpec {
     }
 }
 
+// ---- StyleGAN fused ops: bias_act and upfirdn2d ----
+
+/// Activation functions of the fused `bias_act` op, with the official default
+/// `alpha` and `gain` of each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Activation {
+    Linear,
+    Relu,
+    Lrelu,
+    Tanh,
+    Sigmoid,
+    Elu,
+    Selu,
+    Softplus,
+    Swish,
+}
+
+impl Activation {
+    pub const ALL: [Activation; 9] = [
+        Activation::Linear,
+        Activation::Relu,
+        Activation::Lrelu,
+        Activation::Tanh,
+        Activation::Sigmoid,
+        Activation::Elu,
+        Activation::Selu,
+        Activation::Softplus,
+        Activation::Swish,
+    ];
+
+    /// The name used by the official code (`'lrelu'`, `'linear'`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Linear => "linear",
+            Activation::Relu => "relu",
+            Activation::Lrelu => "lrelu",
+            Activation::Tanh => "tanh",
+            Activation::Sigmoid => "sigmoid",
+            Activation::Elu => "elu",
+            Activation::Selu => "selu",
+            Activation::Softplus => "softplus",
+            Activation::Swish => "swish",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Activation> {
+        Activation::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// 0.2 for lrelu, 0 otherwise.
+    pub fn default_alpha(self) -> f64 {
+        if self == Activation::Lrelu {
+            0.2
+        } else {
+            0.0
+        }
+    }
+
+    /// sqrt(2) for relu, lrelu and swish, 1 otherwise.
+    pub fn default_gain(self) -> f64 {
+        match self {
+            Activation::Relu | Activation::Lrelu | Activation::Swish => std::f64::consts::SQRT_2,
+            _ => 1.0,
+        }
+    }
+
+    /// Whether the second derivative is non-zero somewhere (piecewise-linear
+    /// activations have none).
+    pub fn has_second_derivative(self) -> bool {
+        !matches!(
+            self,
+            Activation::Linear | Activation::Relu | Activation::Lrelu
+        )
+    }
+}
+
+/// `y = clamp(act(x + b) * gain, -clamp, clamp)`, with `b` broadcast along one axis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BiasActSpec {
+    pub act: Activation,
+    pub alpha: f64,
+    pub gain: f64,
+    /// `None` disables clamping.
+    pub clamp: Option<f64>,
+}
+
+impl BiasActSpec {
+    /// The activation with its official default alpha and gain, no clamp.
+    pub fn new(act: Activation) -> Self {
+        BiasActSpec {
+            act,
+            alpha: act.default_alpha(),
+            gain: act.default_gain(),
+            clamp: None,
+        }
+    }
+
+    /// True when the op is the identity (apart from the bias).
+    pub fn is_identity(&self) -> bool {
+        self.act == Activation::Linear && self.gain == 1.0 && self.clamp.is_none()
+    }
+}
+
+/// The memory layout `bias_act` sees: `[outer, channels, inner]`, the bias
+/// indexed by the channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BiasLayout {
+    pub outer: usize,
+    pub channels: usize,
+    pub inner: usize,
+}
+
+/// `upfirdn2d`: upsample by inserting `up - 1` zeros after each sample, pad
+/// (negative amounts crop), convolve with the FIR filter (a true convolution
+/// unless `flip_filter`), keep every `down`-th sample. Pairs are `[x, y]`;
+/// `pad` is `[x0, x1, y0, y1]`. A 2-D filter is scaled by `gain`; a 1-D filter
+/// is separable (applied along x, then along y), each pass scaled by `sqrt(gain)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Upfirdn2dSpec {
+    pub up: [usize; 2],
+    pub down: [usize; 2],
+    pub pad: [isize; 4],
+    pub flip_filter: bool,
+    pub gain: f64,
+}
+
+impl Upfirdn2dSpec {
+    /// Output `[h, w]` for an input of `[h, w]` and a filter of `[fh, fw]`, or
+    /// `None` when the padded image is smaller than the filter.
+    pub fn output_hw(&self, hw: [usize; 2], fhw: [usize; 2]) -> Option<[usize; 2]> {
+        let [upx, upy] = self.up;
+        let [downx, downy] = self.down;
+        if upx == 0 || upy == 0 || downx == 0 || downy == 0 {
+            return None;
+        }
+        let [px0, px1, py0, py1] = self.pad;
+        let span = |n: usize, up: usize, p0: isize, p1: isize, f: usize, down: usize| {
+            let padded = (n * up) as isize + p0 + p1;
+            (padded >= f as isize && f > 0).then(|| (padded as usize - f) / down + 1)
+        };
+        Some([
+            span(hw[0], upy, py0, py1, fhw[0], downy)?,
+            span(hw[1], upx, px0, px1, fhw[1], downx)?,
+        ])
+    }
+
+    /// The op whose application to `dy` is the gradient of this one
+    /// (up and down swapped, the filter flipped, the padding of the adjoint),
+    /// for an input of `in_hw`, an output of `out_hw` and a filter of `fhw`.
+    pub fn adjoint(&self, in_hw: [usize; 2], out_hw: [usize; 2], fhw: [usize; 2]) -> Self {
+        let [upx, upy] = self.up.map(|v| v as isize);
+        let [downx, downy] = self.down.map(|v| v as isize);
+        let [px0, _, py0, _] = self.pad;
+        let [ih, iw] = in_hw.map(|v| v as isize);
+        let [oh, ow] = out_hw.map(|v| v as isize);
+        let [fh, fw] = fhw.map(|v| v as isize);
+        Upfirdn2dSpec {
+            up: self.down,
+            down: self.up,
+            pad: [
+                fw - px0 - 1,
+                iw * upx - ow * downx + px0 - upx + 1,
+                fh - py0 - 1,
+                ih * upy - oh * downy + py0 - upy + 1,
+            ],
+            flip_filter: !self.flip_filter,
+            gain: self.gain,
+        }
+    }
+}
+
 /// Every primitive a device must provide. Composite operations (mean, variance,
 /// lerp, ...) are built from these in the core and need no kernel of their own.
 pub trait Backend: Send + Sync + Debug + 'static {
@@ -358,6 +529,47 @@ pub trait Backend: Send + Sync + Debug + 'static {
     /// For max pooling: per output element, the flat index `y * W + x` of the
     /// first maximum of its window inside its `H x W` plane (PyTorch's choice on ties).
     fn max_pool2d_argmax(&self, x: (&Storage, &Shape), spec: &Pool2dSpec) -> Result<Vec<usize>>;
+
+    // ---- StyleGAN fused ops: bias_act, upfirdn2d, modulate_weight ----
+    /// `clamp(act(x + b[c]) * gain)` over `x` laid out as `layout`; `b` has
+    /// `layout.channels` elements.
+    fn bias_act(
+        &self,
+        x: &Storage,
+        b: Option<&Storage>,
+        layout: BiasLayout,
+        spec: &BiasActSpec,
+    ) -> Result<Storage>;
+    /// `dy * d bias_act / dx` at `x`: `dy * gain * act'(x + b)`, zero where the
+    /// unclamped output lies outside `[-clamp, clamp]`.
+    fn bias_act_grad(
+        &self,
+        dy: &Storage,
+        x: &Storage,
+        b: Option<&Storage>,
+        layout: BiasLayout,
+        spec: &BiasActSpec,
+    ) -> Result<Storage>;
+    /// `x [N, C, H, W]`, filter `f [fh, fw]` or `[taps]` (separable); the core
+    /// checked that the output size is positive.
+    fn upfirdn2d(
+        &self,
+        x: (&Storage, &Shape),
+        f: (&Storage, &Shape),
+        spec: &Upfirdn2dSpec,
+    ) -> Result<Storage>;
+    /// The modulated-conv weight preparation: `dims = [N, O, I, K]`, `weight`
+    /// `[O, I, K]`, `styles [N, I]`; out `[N, O, I, K]` = `weight * styles`,
+    /// times `rsqrt(sum_{I, K} out^2 + 1e-8)` per `(n, o)` when `demodulate`;
+    /// laid out `[N, I, O, K]` when `transpose`.
+    fn modulate_weight(
+        &self,
+        weight: &Storage,
+        styles: &Storage,
+        dims: [usize; 4],
+        demodulate: bool,
+        transpose: bool,
+    ) -> Result<Storage>;
 }
 
 /// A cheap, cloneable handle to a backend, chosen at run time.

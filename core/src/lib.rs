@@ -9,7 +9,7 @@ mod dist_env;
 mod dtype;
 mod error;
 mod grad_mode;
-mod ops;
+pub(crate) mod ops;
 pub mod rng;
 mod shape;
 mod storage;
@@ -17,14 +17,16 @@ mod tensor;
 
 pub use autograd::{backward, grad, GradFn};
 pub use backend::{
-    Backend, BinaryOp, Conv2dSpec, ConvTranspose2dSpec, Device, GridPadding, GridSampleSpec,
-    MatmulSpec, Pool2dSpec, PoolKind, ReduceOp, UnaryOp,
+    Activation, Backend, BiasActSpec, BiasLayout, BinaryOp, Conv2dSpec, ConvTranspose2dSpec,
+    Device, GridPadding, GridSampleSpec, MatmulSpec, Pool2dSpec, PoolKind, ReduceOp, UnaryOp,
+    Upfirdn2dSpec,
 };
 pub use collective::{Collective, InProcessGroup, InProcessRank, SingleRank};
 pub use dist_env::{DistEnv, DistEnvError};
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};
 pub use grad_mode::{is_grad_enabled, no_grad, with_grad_mode, GradModeGuard};
+pub use ops::modulate_weight::DEMOD_EPS;
 pub use rng::Generator;
 pub use shape::Shape;
 pub use storage::{BackendStorage, HostBuffer, Storage};

@@ -264,7 +264,7 @@ pub fn conv_transpose2d<T: CpuElement>(
         stride: spec.stride,
         pad: spec.padding,
     };
-    let mut out = vec![T::zero(); xs.dim(0) * groups * g.in_len()];
+    let mut out = uninit_vec::<T>(xs.dim(0) * groups * g.in_len());
     run_jobs(&mut out, g.in_len(), |job, dst, threads| {
         let (n, gi) = (job / groups, job % groups);
         let xg = Mat::rows(

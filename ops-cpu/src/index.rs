@@ -40,7 +40,7 @@ pub fn index_add<T: CpuElement>(
 ) -> Result<Storage> {
     let src = slice::<T>(src)?;
     let (outer, n, inner) = split(shape, axis);
-    let mut out = vec![T::zero(); outer * dim_size * inner];
+    let mut out = uninit_vec::<T>(outer * dim_size * inner);
     for o in 0..outer {
         for (j, &i) in index.iter().enumerate().take(n) {
             let s = (o * n + j) * inner;
@@ -102,7 +102,7 @@ pub fn scatter_add<T: CpuElement>(
     out_shape: &Shape,
 ) -> Result<Storage> {
     let src = slice::<T>(src)?;
-    let mut out = vec![T::zero(); out_shape.numel()];
+    let mut out = uninit_vec::<T>(out_shape.numel());
     walk(index, src_shape, out_shape, axis, |p, off| {
         out[off] = out[off] + src[p]
     });

@@ -2,27 +2,32 @@
 //! primitive of `tcgan_core::Backend`. Matrix products go through the `gemm`
 //! crate; work is split over the rayon thread pool in fixed-size pieces.
 
+mod bias_act;
 mod binary;
 mod conv;
 mod gemm;
 mod grid_sample;
 mod index;
 mod matmul;
+mod modulate_weight;
 mod movement;
 mod parallel;
 mod pool2d;
 mod reduce;
+mod simd;
 mod storage;
 mod strided;
 mod unary;
+mod upfirdn2d;
 
 pub use storage::CpuStorage;
 
 use std::sync::{Arc, OnceLock};
 use storage::{cpu_storage, wrap};
 use tcgan_core::{
-    Backend, BinaryOp, Conv2dSpec, ConvTranspose2dSpec, DType, Device, Error, GridSampleSpec,
-    HostBuffer, MatmulSpec, Pool2dSpec, ReduceOp, Result, Shape, Storage, UnaryOp,
+    Backend, BiasActSpec, BiasLayout, BinaryOp, Conv2dSpec, ConvTranspose2dSpec, DType, Device,
+    Error, GridSampleSpec, HostBuffer, MatmulSpec, Pool2dSpec, ReduceOp, Result, Shape, Storage,
+    UnaryOp, Upfirdn2dSpec,
 };
 
 #[derive(Debug, Default)]
@@ -83,8 +88,8 @@ impl Backend for CpuBackend {
 
     fn fill(&self, value: f64, len: usize, dtype: DType) -> Result<Storage> {
         Ok(match dtype {
-            DType::F32 => wrap(vec![value as f32; len]),
-            DType::F64 => wrap(vec![value; len]),
+            DType::F32 => wrap(storage::filled_vec(len, value as f32)),
+            DType::F64 => wrap(storage::filled_vec(len, value)),
         })
     }
 
@@ -284,5 +289,54 @@ impl Backend for CpuBackend {
     fn max_pool2d_argmax(&self, x: (&Storage, &Shape), spec: &Pool2dSpec) -> Result<Vec<usize>> {
         use pool2d::max_pool2d_argmax;
         dispatch!(x.0, max_pool2d_argmax(x, spec))
+    }
+
+    // ---- StyleGAN fused ops: bias_act, upfirdn2d, modulate_weight ----
+    fn bias_act(
+        &self,
+        x: &Storage,
+        b: Option<&Storage>,
+        layout: BiasLayout,
+        spec: &BiasActSpec,
+    ) -> Result<Storage> {
+        use bias_act::bias_act;
+        dispatch!(x, bias_act(x, b, layout, spec))
+    }
+
+    fn bias_act_grad(
+        &self,
+        dy: &Storage,
+        x: &Storage,
+        b: Option<&Storage>,
+        layout: BiasLayout,
+        spec: &BiasActSpec,
+    ) -> Result<Storage> {
+        use bias_act::bias_act_grad;
+        dispatch!(x, bias_act_grad(dy, x, b, layout, spec))
+    }
+
+    fn upfirdn2d(
+        &self,
+        x: (&Storage, &Shape),
+        f: (&Storage, &Shape),
+        spec: &Upfirdn2dSpec,
+    ) -> Result<Storage> {
+        use upfirdn2d::upfirdn2d;
+        dispatch!(x.0, upfirdn2d(x, f, spec))
+    }
+
+    fn modulate_weight(
+        &self,
+        weight: &Storage,
+        styles: &Storage,
+        dims: [usize; 4],
+        demodulate: bool,
+        transpose: bool,
+    ) -> Result<Storage> {
+        use modulate_weight::modulate_weight;
+        dispatch!(
+            weight,
+            modulate_weight(weight, styles, dims, demodulate, transpose)
+        )
     }
 }

@@ -2,7 +2,7 @@
 //! concat and flip.
 
 use crate::parallel::CHUNK;
-use crate::storage::{slice, uninit_vec, wrap, CpuElement};
+use crate::storage::{filled_vec, slice, uninit_vec, wrap, CpuElement};
 use crate::strided::{broadcast_strides, for_each_row, merge_axes};
 use rayon::prelude::*;
 use tcgan_core::{Result, Shape, Storage};
@@ -63,7 +63,7 @@ pub fn pad<T: CpuElement>(
         .collect();
     let value = T::from_f64(value);
     let n: usize = out_dims.iter().product();
-    let mut out = vec![value; n];
+    let mut out = filled_vec(n, value);
     if n == 0 || x.is_empty() {
         return Ok(wrap(out));
     }

@@ -1,6 +1,11 @@
 //! Host memory for the CPU backend, and typed access to it from kernels.
+//! Large buffers are recycled through a small pool: a network allocates the
+//! same sizes on every step, and fresh memory from the OS costs a page fault
+//! per 4 KiB page (about as much as the kernel that fills it).
 
 use std::any::Any;
+use std::collections::HashMap;
+use std::sync::Mutex;
 use tcgan_core::{BackendStorage, DType, Element, Error, Result, Storage};
 
 #[derive(Debug)]
@@ -27,10 +32,66 @@ impl BackendStorage for CpuStorage {
     }
 }
 
+impl Drop for CpuStorage {
+    fn drop(&mut self) {
+        match self {
+            CpuStorage::F32(v) => f32::give_back(std::mem::take(v)),
+            CpuStorage::F64(v) => f64::give_back(std::mem::take(v)),
+        }
+    }
+}
+
+/// Buffers of at least this many bytes are recycled.
+const POOL_MIN_BYTES: usize = 1 << 18;
+/// At most this many bytes wait in the pool (per element type).
+const POOL_MAX_BYTES: usize = 1 << 30;
+
+/// Freed buffers by length, waiting to be reused.
+#[derive(Default)]
+pub struct Pool<T> {
+    free: HashMap<usize, Vec<Vec<T>>>,
+    bytes: usize,
+}
+
+impl<T> Pool<T> {
+    fn take(&mut self, len: usize) -> Option<Vec<T>> {
+        let v = self.free.get_mut(&len)?.pop()?;
+        self.bytes -= len * std::mem::size_of::<T>();
+        Some(v)
+    }
+
+    fn give(&mut self, v: Vec<T>) {
+        let bytes = v.len() * std::mem::size_of::<T>();
+        if bytes < POOL_MIN_BYTES || self.bytes + bytes > POOL_MAX_BYTES || v.len() != v.capacity()
+        {
+            return;
+        }
+        self.bytes += bytes;
+        self.free.entry(v.len()).or_default().push(v);
+    }
+}
+
 /// An element type the CPU kernels are instantiated for.
 pub trait CpuElement: Element {
     fn slice(s: &CpuStorage) -> Option<&[Self]>;
     fn wrap(v: Vec<Self>) -> CpuStorage;
+    fn pool() -> &'static Mutex<Pool<Self>>;
+
+    /// A recycled buffer of exactly `len` elements (contents unspecified).
+    fn take_pooled(len: usize) -> Option<Vec<Self>> {
+        if len * std::mem::size_of::<Self>() < POOL_MIN_BYTES {
+            return None;
+        }
+        Self::pool().lock().ok()?.take(len)
+    }
+
+    fn give_back(v: Vec<Self>) {
+        if v.len() * std::mem::size_of::<Self>() >= POOL_MIN_BYTES {
+            if let Ok(mut p) = Self::pool().lock() {
+                p.give(v);
+            }
+        }
+    }
 }
 
 impl CpuElement for f32 {
@@ -43,6 +104,10 @@ impl CpuElement for f32 {
     fn wrap(v: Vec<Self>) -> CpuStorage {
         CpuStorage::F32(v)
     }
+    fn pool() -> &'static Mutex<Pool<Self>> {
+        static POOL: std::sync::OnceLock<Mutex<Pool<f32>>> = std::sync::OnceLock::new();
+        POOL.get_or_init(Default::default)
+    }
 }
 
 impl CpuElement for f64 {
@@ -54,6 +119,10 @@ impl CpuElement for f64 {
     }
     fn wrap(v: Vec<Self>) -> CpuStorage {
         CpuStorage::F64(v)
+    }
+    fn pool() -> &'static Mutex<Pool<Self>> {
+        static POOL: std::sync::OnceLock<Mutex<Pool<f64>>> = std::sync::OnceLock::new();
+        POOL.get_or_init(Default::default)
     }
 }
 
@@ -82,5 +151,16 @@ pub fn wrap<T: CpuElement>(v: Vec<T>) -> Storage {
 pub fn uninit_vec<T: CpuElement>(n: usize) -> Vec<T> {
     // Zero-filled rather than uninitialised: the cost is one pass over memory,
     // and no kernel can ever expose garbage.
-    vec![T::zero(); n]
+    filled_vec(n, T::zero())
+}
+
+/// A vector of `n` copies of `value`, from the pool when one is free.
+pub fn filled_vec<T: CpuElement>(n: usize, value: T) -> Vec<T> {
+    match T::take_pooled(n) {
+        Some(mut v) => {
+            v.fill(value);
+            v
+        }
+        None => vec![value; n],
+    }
 }

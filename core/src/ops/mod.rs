@@ -5,6 +5,7 @@
 //! a new primitive, its kernel in each backend, and an entry in the gradient-check
 //! list of `tcgan-ops-cpu/tests/gradcheck.rs`.
 
+mod bias_act;
 mod binary;
 mod broadcast;
 mod cast;
@@ -15,10 +16,12 @@ mod flip;
 mod grid_sample;
 mod index;
 mod matmul;
+pub(crate) mod modulate_weight;
 mod pad;
 mod permute;
 mod pool2d;
 mod reduce;
 mod reshape;
 mod unary;
+mod upfirdn2d;
 mod where_cond;

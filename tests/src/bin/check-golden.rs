@@ -100,7 +100,7 @@ fn run() -> Result<bool> {
     if selected.is_empty() {
         bail!("no case of {} matches the selection", args.dir.display());
     }
-    let (mut passed, mut failed) = (0, 0);
+    let (mut passed, mut failed, mut inputs_only) = (0, 0, 0);
     for case in selected {
         let r = run_case(&args.dir, case, &device);
         let status = if r.passed { "PASS" } else { "FAIL" };
@@ -115,6 +115,12 @@ fn run() -> Result<bool> {
                 w.rel_l2.map_or("-".into(), |v| format!("{v:.3e}")),
                 w.tol.rel_l2.map_or("-".into(), |v| format!("{v:.1e}")),
             ),
+            (None, None) if r.inputs_only => {
+                println!(
+                    "{:<58} {status}  inputs only: built and loaded, nothing to compare",
+                    r.id
+                )
+            }
             (None, None) => println!("{:<58} {status}", r.id),
         }
         if args.verbose || !r.passed {
@@ -125,12 +131,20 @@ fn run() -> Result<bool> {
                 );
             }
         }
-        if r.passed {
+        if r.inputs_only {
+            inputs_only += 1;
+        } else if r.passed {
             passed += 1;
         } else {
             failed += 1;
         }
     }
-    println!("{passed} passed, {failed} failed");
+    if inputs_only > 0 {
+        println!(
+            "{passed} passed, {failed} failed, {inputs_only} inputs-only (nothing to compare)"
+        );
+    } else {
+        println!("{passed} passed, {failed} failed");
+    }
     Ok(failed == 0)
 }

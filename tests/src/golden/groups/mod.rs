@@ -5,12 +5,23 @@ use super::{CaseCtx, Outputs};
 use anyhow::Result;
 
 mod inception;
+mod loss;
 mod metrics;
+mod networks;
+mod ops;
+pub mod pycall;
+mod util;
 
 pub type Handler = fn(&CaseCtx) -> Result<Outputs>;
 
 /// Every implemented group; a new group adds its line here.
-const HANDLERS: &[(&str, Handler)] = &[("inception", inception::run), ("metrics", metrics::run)];
+const HANDLERS: &[(&str, Handler)] = &[
+    ("ops", ops::run),
+    ("networks", networks::run),
+    ("loss", loss::run),
+    ("metrics", metrics::run),
+    ("inception", inception::run),
+];
 
 /// The handler of a group, or `None` while the group is not implemented.
 pub fn handler(group: &str) -> Option<Handler> {
