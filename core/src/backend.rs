@@ -330,6 +330,23 @@ impl Upfirdn2dSpec {
     }
 }
 
+/// How `grid_sample` treats sampling positions outside the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GridPadding {
+    /// Outside values are 0.
+    Zeros,
+    /// Positions are clamped to the border pixels.
+    Border,
+}
+
+/// Bilinear sampling as `torch.nn.functional.grid_sample(mode='bilinear')`:
+/// `x [N, C, H, W]`, `grid [N, Ho, Wo, 2]` of (x, y) in [-1, 1].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GridSampleSpec {
+    pub padding: GridPadding,
+    pub align_corners: bool,
+}
+
 /// Every primitive a device must provide. Composite operations (mean, variance,
 /// lerp, ...) are built from these in the core and need no kernel of their own.
 pub trait Backend: Send + Sync + Debug + 'static {
@@ -463,6 +480,24 @@ pub trait Backend: Send + Sync + Debug + 'static {
         x: (&Storage, &Shape),
         f: (&Storage, &Shape),
         spec: &Upfirdn2dSpec,
+    ) -> Result<Storage>;
+
+    // ---- resampling ----
+    /// Bilinear sampling of `x` at the positions in `grid`.
+    fn grid_sample(
+        &self,
+        x: (&Storage, &Shape),
+        grid: (&Storage, &Shape),
+        spec: &GridSampleSpec,
+    ) -> Result<Storage>;
+    /// The adjoint of `grid_sample` in `x`: scatters `dy [N, C, Ho, Wo]` back to an
+    /// input of `x_shape` with the bilinear weights of `grid`.
+    fn grid_sample_backward(
+        &self,
+        dy: (&Storage, &Shape),
+        grid: (&Storage, &Shape),
+        x_shape: &Shape,
+        spec: &GridSampleSpec,
     ) -> Result<Storage>;
 }
 

@@ -16,7 +16,7 @@ mod tensor;
 pub use autograd::{backward, grad, GradFn};
 pub use backend::{
     Activation, Backend, BiasActSpec, BiasLayout, BinaryOp, Conv2dSpec, ConvTranspose2dSpec,
-    Device, MatmulSpec, ReduceOp, UnaryOp, Upfirdn2dSpec,
+    Device, GridPadding, GridSampleSpec, MatmulSpec, ReduceOp, UnaryOp, Upfirdn2dSpec,
 };
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};

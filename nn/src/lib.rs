@@ -7,6 +7,7 @@ pub mod loss;
 pub mod module;
 pub mod networks;
 pub mod ops;
+pub mod optim;
 
 pub use error::{Error, Result};
 pub use module::{Init, Module, NamedTensor, TensorKind};

@@ -6,6 +6,7 @@ mod bias_act;
 mod binary;
 mod conv;
 mod gemm;
+mod grid_sample;
 mod index;
 mod matmul;
 mod movement;
@@ -22,7 +23,8 @@ use std::sync::{Arc, OnceLock};
 use storage::{cpu_storage, wrap};
 use tcgan_core::{
     Backend, BiasActSpec, BiasLayout, BinaryOp, Conv2dSpec, ConvTranspose2dSpec, DType, Device,
-    Error, HostBuffer, MatmulSpec, ReduceOp, Result, Shape, Storage, UnaryOp, Upfirdn2dSpec,
+    Error, GridSampleSpec, HostBuffer, MatmulSpec, ReduceOp, Result, Shape, Storage, UnaryOp,
+    Upfirdn2dSpec,
 };
 
 #[derive(Debug, Default)]
@@ -278,5 +280,25 @@ impl Backend for CpuBackend {
     ) -> Result<Storage> {
         use upfirdn2d::upfirdn2d;
         dispatch!(x.0, upfirdn2d(x, f, spec))
+    }
+    fn grid_sample(
+        &self,
+        x: (&Storage, &Shape),
+        grid: (&Storage, &Shape),
+        spec: &GridSampleSpec,
+    ) -> Result<Storage> {
+        use grid_sample::grid_sample;
+        dispatch!(x.0, grid_sample(x, grid, spec))
+    }
+
+    fn grid_sample_backward(
+        &self,
+        dy: (&Storage, &Shape),
+        grid: (&Storage, &Shape),
+        x_shape: &Shape,
+        spec: &GridSampleSpec,
+    ) -> Result<Storage> {
+        use grid_sample::grid_sample_backward;
+        dispatch!(dy.0, grid_sample_backward(dy, grid, x_shape, spec))
     }
 }

@@ -1,8 +1,10 @@
 //! Kernels that move data without arithmetic: broadcast, permute, pad/crop,
 //! concat and flip.
 
+use crate::parallel::CHUNK;
 use crate::storage::{slice, uninit_vec, wrap, CpuElement};
 use crate::strided::{broadcast_strides, for_each_row, merge_axes};
+use rayon::prelude::*;
 use tcgan_core::{Result, Shape, Storage};
 
 /// Copies `x` read through `strides` into a new contiguous buffer of `dims`.
@@ -76,23 +78,36 @@ pub fn pad<T: CpuElement>(
     let c1 = ((shape.dim(r - 1) as isize + lo).min(inner_out as isize)).max(c0 as isize) as usize;
     let src0 = (c0 as isize - lo) as usize;
     let outer_dims = &out_dims[..r - 1];
-    for (row_i, row) in out.chunks_mut(inner_out.max(1)).enumerate() {
+    let fill_row = |row_i: usize, row: &mut [T]| {
         // Map the output row's coordinates to the input; skip padded rows.
         let mut rem = row_i;
         let mut off = 0usize;
-        let mut inside = true;
         for a in (0..r - 1).rev() {
             let o = (rem % outer_dims[a]) as isize;
             rem /= outer_dims[a];
             let i = o - pads[a].0;
             if i < 0 || i >= shape.dim(a) as isize {
-                inside = false;
-                break;
+                return;
             }
             off += i as usize * in_strides[a];
         }
-        if inside && c1 > c0 {
+        if c1 > c0 {
             row[c0..c1].copy_from_slice(&x[off + src0..off + src0 + (c1 - c0)]);
+        }
+    };
+    let inner = inner_out.max(1);
+    if n > CHUNK {
+        let rows_per_chunk = (CHUNK / inner).max(1);
+        out.par_chunks_mut(rows_per_chunk * inner)
+            .enumerate()
+            .for_each(|(ci, chunk)| {
+                for (j, row) in chunk.chunks_mut(inner).enumerate() {
+                    fill_row(ci * rows_per_chunk + j, row);
+                }
+            });
+    } else {
+        for (row_i, row) in out.chunks_mut(inner).enumerate() {
+            fill_row(row_i, row);
         }
     }
     Ok(wrap(out))

@@ -96,6 +96,33 @@ fn reduce_middle<T: CpuElement>(
     out
 }
 
+/// `x` viewed as `[outer, kept, inner]`; reduces the first and last axes (the
+/// per-channel sums of NCHW tensors: bias and style gradients).
+fn reduce_outer_inner<T: CpuElement>(
+    x: &[T],
+    outer: usize,
+    kept: usize,
+    inner: usize,
+    init: T,
+    f: impl Combine<T>,
+) -> Vec<T> {
+    let mut out = uninit_vec::<T>(kept);
+    let work = |(k, v): (usize, &mut T)| {
+        let mut acc = init;
+        for o in 0..outer {
+            let start = (o * kept + k) * inner;
+            acc = f(acc, reduce_run(&x[start..start + inner], init, f));
+        }
+        *v = acc;
+    };
+    if x.len() > 1 << 15 {
+        out.par_iter_mut().enumerate().for_each(work);
+    } else {
+        out.iter_mut().enumerate().for_each(work);
+    }
+    out
+}
+
 fn reduce_with<T: CpuElement>(
     x: &[T],
     shape: &Shape,
@@ -124,6 +151,7 @@ fn reduce_with<T: CpuElement>(
         [(true, r), (false, k)] => reduce_middle(x, 1, *r, *k, init, f),
         [(false, k), (true, r)] => reduce_middle(x, *k, *r, 1, init, f),
         [(false, o), (true, r), (false, i)] => reduce_middle(x, *o, *r, *i, init, f),
+        [(true, o), (false, k), (true, i)] => reduce_outer_inner(x, *o, *k, *i, init, f),
         _ => {
             // Rare layouts: move the reduced axes last, then reduce rows.
             let dims: Vec<usize> = groups.iter().map(|g| g.1).collect();

@@ -6,7 +6,8 @@
 
 use proptest::prelude::*;
 use tcgan_core::{
-    grad, Activation, BiasActSpec, DType, Generator, Result, Shape, Tensor, Upfirdn2dSpec,
+    grad, Activation, BiasActSpec, DType, Generator, GridPadding, GridSampleSpec, Result, Shape,
+    Tensor, Upfirdn2dSpec,
 };
 use tcgan_ops_cpu::cpu;
 
@@ -191,6 +192,15 @@ fn check(case: &Case, seed: u64, d: &[usize]) {
         })
         .collect();
     compare(case, "second-order gradient", &analytic2, &numeric2);
+}
+
+/// A fixed grid of sampling positions for `x`, partly outside [-1, 1] so that
+/// padding is exercised, and away from pixel centres (where bilinear
+/// interpolation has kinks in the grid but not in x).
+fn test_grid(x: &Tensor, ho: usize) -> Tensor {
+    Generator::new(7)
+        .uniform([x.dim(0), ho, 4, 2], -1.3, 1.3, DType::F64, &cpu())
+        .unwrap()
 }
 
 fn s(v: &[usize]) -> Vec<usize> {
@@ -597,6 +607,51 @@ fn cases() -> Vec<Case> {
             true,
             1.0
         )),
+        case!(
+            "grid_sample_zeros",
+            |d| vec![s(&[2, d[0], d[1] + 1, d[2] + 2])],
+            Any,
+            |x| {
+                x[0].grid_sample(
+                    &test_grid(&x[0], 2),
+                    &GridSampleSpec {
+                        padding: GridPadding::Zeros,
+                        align_corners: false,
+                    },
+                )?
+                .square()
+            }
+        ),
+        case!(
+            "grid_sample_border_aligned",
+            |d| vec![s(&[2, d[0], d[1] + 1, d[2] + 1])],
+            Any,
+            |x| {
+                x[0].grid_sample(
+                    &test_grid(&x[0], 3),
+                    &GridSampleSpec {
+                        padding: GridPadding::Border,
+                        align_corners: true,
+                    },
+                )?
+                .square()
+            }
+        ),
+        case!(
+            "grid_sample_backward",
+            |d| vec![s(&[2, d[0], 3, 4])],
+            Any,
+            |x| {
+                let spec = GridSampleSpec {
+                    padding: GridPadding::Zeros,
+                    align_corners: false,
+                };
+                let xs = Shape::new([2, x[0].dim(1), 5, 5]);
+                let grid =
+                    Generator::new(11).uniform([2, 3, 4, 2], -1.2, 1.2, DType::F64, &cpu())?;
+                x[0].grid_sample_backward(&grid, &xs, &spec)?.square()
+            }
+        ),
         case!("norm", u, Any, |x| x[0].norm()),
         case!("split", |d| vec![s(&[d[0], 5, d[2]])], Any, |x| {
             let parts = x[0].split(2, 1)?;

@@ -281,3 +281,53 @@ fn conv_matches_a_direct_loop() {
         }
     }
 }
+
+#[test]
+fn grid_sample_follows_torch_semantics() {
+    use tcgan_core::{GridPadding, GridSampleSpec};
+    let zeros = GridSampleSpec {
+        padding: GridPadding::Zeros,
+        align_corners: false,
+    };
+    let border = GridSampleSpec {
+        padding: GridPadding::Border,
+        align_corners: false,
+    };
+    // 1x1x2x2 input [[1, 2], [3, 4]].
+    let x = t(&[1., 2., 3., 4.], &[1, 1, 2, 2]);
+    // The identity grid (pixel centres, align_corners=False) reproduces the input.
+    let c = 0.5f32;
+    let ident = t(&[-c, -c, c, -c, -c, c, c, c], &[1, 2, 2, 2]);
+    assert_eq!(
+        x.grid_sample(&ident, &zeros).unwrap().to_vec_f32().unwrap(),
+        [1., 2., 3., 4.]
+    );
+    // The centre of the image averages the four pixels.
+    let centre = t(&[0., 0.], &[1, 1, 1, 2]);
+    assert_eq!(
+        x.grid_sample(&centre, &zeros)
+            .unwrap()
+            .to_vec_f32()
+            .unwrap(),
+        [2.5]
+    );
+    // Far outside: zeros gives 0, border gives the nearest border pixel.
+    let far = t(&[5., 5.], &[1, 1, 1, 2]);
+    assert_eq!(
+        x.grid_sample(&far, &zeros).unwrap().to_vec_f32().unwrap(),
+        [0.]
+    );
+    assert_eq!(
+        x.grid_sample(&far, &border).unwrap().to_vec_f32().unwrap(),
+        [4.]
+    );
+    // Half a pixel beyond the right edge with zero padding: half of the edge value.
+    let edge = t(&[1., -c], &[1, 1, 1, 2]);
+    assert_eq!(
+        x.grid_sample(&edge, &zeros).unwrap().to_vec_f32().unwrap(),
+        [1.0]
+    );
+    // The grid may not require grad.
+    let g = ident.detach().requires_grad_(true).unwrap();
+    assert!(x.grid_sample(&g, &zeros).is_err());
+}

@@ -13,6 +13,7 @@ mod composite;
 mod concat;
 mod conv2d;
 mod flip;
+mod grid_sample;
 mod index;
 mod matmul;
 mod pad;
