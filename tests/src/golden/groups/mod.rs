@@ -4,6 +4,7 @@
 use super::{CaseCtx, Outputs};
 use anyhow::Result;
 
+mod augment;
 mod loss;
 mod networks;
 mod ops;
@@ -17,6 +18,7 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("ops", ops::run),
     ("networks", networks::run),
     ("loss", loss::run),
+    ("augment", augment::run),
 ];
 
 /// The handler of a group, or `None` while the group is not implemented.
