@@ -159,31 +159,30 @@ fn reflect_axis(x: &Tensor, axis: usize, before: usize, after: usize) -> Result<
 
 /// `torch.nn.functional.affine_grid(theta, [N, C, ho, wo], align_corners=False)`
 /// for `theta` = rows 0 and 1 of each matrix: `[N, ho, wo, 2]` sampling
-/// positions, built from small host tensors by broadcasting on the device.
+/// positions `A [x, y] + t`, as one broadcast sum of an x term `[N, 1, wo, 2]`
+/// and a y term `[N, ho, 1, 2]`, both built from small host tensors.
 pub fn affine_grid(theta: &[Mat3], ho: usize, wo: usize, like: &Tensor) -> Result<Tensor> {
     let n = theta.len();
-    let host = |v: Vec<f64>, shape: Vec<usize>| -> Result<Tensor> {
+    let host = |v: Vec<f64>, shape: [usize; 4]| -> Result<Tensor> {
         Ok(Tensor::from_vec(v, shape, like.device())?.to_dtype(like.dtype())?)
     };
-    // Pixel centres in [-1, 1].
-    let xs: Vec<f64> = (0..wo)
-        .map(|j| (2 * j + 1) as f64 / wo as f64 - 1.0)
-        .collect();
-    let ys: Vec<f64> = (0..ho)
-        .map(|i| (2 * i + 1) as f64 / ho as f64 - 1.0)
-        .collect();
-    let xs = host(xs, vec![1, 1, wo])?;
-    let ys = host(ys, vec![1, ho, 1])?;
-    let coef = |r: usize, k: usize| -> Result<Tensor> {
-        host(theta.iter().map(|m| m[r][k]).collect(), vec![n, 1, 1])
+    let column = |k: usize| -> Result<Tensor> {
+        host(
+            theta.iter().flat_map(|m| [m[0][k], m[1][k]]).collect(),
+            [n, 1, 1, 2],
+        )
     };
-    let mut comps = Vec::with_capacity(2);
-    for r in 0..2 {
-        let along_x = xs.mul(&coef(r, 0)?)?;
-        let along_y = ys.mul(&coef(r, 1)?)?.add(&coef(r, 2)?)?;
-        comps.push(along_x.add(&along_y)?);
-    }
-    Ok(Tensor::stack(&[&comps[0], &comps[1]], 3)?)
+    // Pixel centres in [-1, 1].
+    let centres = |len: usize| -> Vec<f64> {
+        (0..len)
+            .map(|j| (2 * j + 1) as f64 / len as f64 - 1.0)
+            .collect()
+    };
+    let xs = host(centres(wo), [1, 1, wo, 1])?;
+    let ys = host(centres(ho), [1, ho, 1, 1])?;
+    let along_x = xs.mul(&column(0)?)?;
+    let along_y = ys.mul(&column(1)?)?.add(&column(2)?)?;
+    Ok(along_x.add(&along_y)?)
 }
 
 /// Named intermediate images of the stages, for comparisons while debugging.
