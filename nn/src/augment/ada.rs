@@ -1,92 +1,16 @@
-//! Adaptive discriminator augmentation: the augmentation modes of `train.py`
-//! (`noaug`, `ada`, `fixed`) and the controller that moves `p` every few
-//! minibatches by the sign of `r_t - target`, where `r_t` is the mean sign of
-//! D's unconditional logits on real images (the overfitting heuristic).
+//! Adaptive discriminator augmentation: the controller that moves the pipe's
+//! `p` every few minibatches by the sign of `r_t - target`, where `r_t` is the
+//! mean sign of D's unconditional logits on real images (the overfitting
+//! heuristic). Choosing the mode (`noaug`, `ada`, `fixed`) is the training
+//! options' job.
 
-use super::kwargs::AugmentKwargs;
 use crate::loss::Stats;
-use crate::{Error, Result};
+use crate::Result;
 use tcgan_core::Tensor;
 
 /// The statistic `r_t` is taken from: the unconditional real logits' signs
 /// as the loss reports them (the conditional column is not used).
 pub const SIGNS_REAL: &str = "Loss/signs/real";
-
-/// How D's inputs are augmented during training.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum AugmentMode {
-    /// No augmentation pipe at all.
-    NoAug,
-    /// `p` starts at 0 and follows the ADA heuristic towards `target`.
-    Ada { target: f64 },
-    /// `p` stays at the given value.
-    Fixed { p: f64 },
-}
-
-impl AugmentMode {
-    /// The `train.py` options `--aug` (default `ada`), `--p`, `--target`
-    /// (default 0.6) and `--augpipe` (default `bgc`), with its rules: `--p`
-    /// only with `fixed` (and required there), `--target` only with `ada`,
-    /// both in [0, 1], no `--augpipe` with `noaug`. Returns the mode and the
-    /// pipe configuration (`None` for `noaug`).
-    pub fn from_train_options(
-        aug: Option<&str>,
-        p: Option<f64>,
-        target: Option<f64>,
-        augpipe: Option<&str>,
-    ) -> Result<(AugmentMode, Option<AugmentKwargs>)> {
-        let err = |msg: String| Err(Error::config("augmentation", msg));
-        let aug = aug.unwrap_or("ada");
-        for (name, v) in [("--p", p), ("--target", target)] {
-            if let Some(v) = v {
-                if !(0.0..=1.0).contains(&v) {
-                    return err(format!("{name} must be between 0 and 1, got {v}"));
-                }
-            }
-        }
-        if p.is_some() && aug != "fixed" {
-            return err("--p can only be specified with --aug=fixed".into());
-        }
-        if target.is_some() && aug != "ada" {
-            return err("--target can only be specified with --aug=ada".into());
-        }
-        let mode = match aug {
-            "ada" => AugmentMode::Ada {
-                target: target.unwrap_or(0.6),
-            },
-            "noaug" => {
-                if augpipe.is_some() {
-                    return err("--augpipe cannot be specified with --aug=noaug".into());
-                }
-                return Ok((AugmentMode::NoAug, None));
-            }
-            "fixed" => match p {
-                Some(p) => AugmentMode::Fixed { p },
-                None => return err("--aug=fixed requires specifying --p".into()),
-            },
-            other => return err(format!("--aug={other} not supported (noaug, ada, fixed)")),
-        };
-        Ok((mode, Some(AugmentKwargs::preset(augpipe.unwrap_or("bgc"))?)))
-    }
-
-    /// The initial `p` of the pipe.
-    pub fn initial_p(&self) -> f64 {
-        match *self {
-            AugmentMode::Fixed { p } => p,
-            _ => 0.0,
-        }
-    }
-
-    /// Whether the training loop builds a pipe: as official, not for
-    /// `noaug` nor for `fixed` with `p = 0`.
-    pub fn uses_pipe(&self) -> bool {
-        match *self {
-            AugmentMode::NoAug => false,
-            AugmentMode::Ada { .. } => true,
-            AugmentMode::Fixed { p } => p > 0.0,
-        }
-    }
-}
 
 /// One ADA step: `max(p + sign(r_t - target) * batch * interval / (ada_kimg *
 /// 1000), 0)`, with `sign(0) = 0` (numpy's). There is no upper clamp, as

@@ -14,7 +14,7 @@ pub mod noise_cutout;
 pub mod params;
 pub mod special;
 
-pub use ada::{ada_adjust, AdaController, AugmentMode};
+pub use ada::{ada_adjust, AdaController, SIGNS_REAL};
 pub use geometric::{GeomPlan, Trace};
 pub use kwargs::{AugmentKwargs, PRESETS};
 pub use matrices::{Mat3, Mat4};
