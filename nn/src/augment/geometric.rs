@@ -35,6 +35,12 @@ impl GeomPlan {
         width: usize,
         filter_taps: usize,
     ) -> Result<Self> {
+        if g_inv_pixel.is_empty() {
+            return Err(Error::config(
+                "AugmentPipe",
+                "an empty batch has nothing to augment",
+            ));
+        }
         if height < 2 || width < 2 {
             return Err(Error::config(
                 "AugmentPipe",
