@@ -2,6 +2,7 @@
 //! losses, augmentation and optimizers, built from `tcgan-core` tensors. File
 //! names mirror the official code so a reader can hold ours beside theirs.
 
+pub mod augment;
 pub mod checkpoint;
 mod error;
 pub mod inception;

@@ -4,6 +4,7 @@
 use super::{CaseCtx, Outputs};
 use anyhow::Result;
 
+mod augment;
 mod inception;
 mod loss;
 mod metrics;
@@ -19,6 +20,7 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("ops", ops::run),
     ("networks", networks::run),
     ("loss", loss::run),
+    ("augment", augment::run),
     ("metrics", metrics::run),
     ("inception", inception::run),
 ];
