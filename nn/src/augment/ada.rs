@@ -64,6 +64,19 @@ impl AdaController {
         }
     }
 
+    /// The statistic gathered since the last adjustment: `(sum, count)` of the
+    /// signs. Snapshots store it, and data-parallel ranks add theirs up.
+    pub fn pending(&self) -> (f64, f64) {
+        (self.sum, self.count)
+    }
+
+    /// Replaces the statistic gathered since the last adjustment (a resumed
+    /// run, or the sum over data-parallel ranks).
+    pub fn set_pending(&mut self, sum: f64, count: f64) {
+        self.sum = sum;
+        self.count = count;
+    }
+
     /// Adds the signs `[N]` of the real unconditional logits.
     pub fn observe_signs(&mut self, signs: &Tensor) -> Result<()> {
         let v = signs.to_vec_f64()?;
