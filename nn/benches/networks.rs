@@ -72,7 +72,7 @@ fn cpu_seconds() -> Option<f64> {
     let mut t = Timespec { sec: 0, nsec: 0 };
     // SAFETY: clock_gettime writes one Timespec, which `t` is.
     let rc = unsafe { clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &mut t) };
-    (rc == 0).then(|| t.sec as f64 + t.nsec as f64 * 1e-9)
+    (rc == 0).then_some(t.sec as f64 + t.nsec as f64 * 1e-9)
 }
 
 #[cfg(not(target_os = "linux"))]
