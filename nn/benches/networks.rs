@@ -56,26 +56,64 @@ fn args() -> Args {
     a
 }
 
+/// Process CPU time (all threads) in seconds, where the OS tells it: on a
+/// shared machine it varies far less than wall time.
+#[cfg(target_os = "linux")]
+fn cpu_seconds() -> Option<f64> {
+    #[repr(C)]
+    struct Timespec {
+        sec: i64,
+        nsec: i64,
+    }
+    extern "C" {
+        fn clock_gettime(clock: i32, t: *mut Timespec) -> i32;
+    }
+    const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
+    let mut t = Timespec { sec: 0, nsec: 0 };
+    // SAFETY: clock_gettime writes one Timespec, which `t` is.
+    let rc = unsafe { clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &mut t) };
+    (rc == 0).then_some(t.sec as f64 + t.nsec as f64 * 1e-9)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn cpu_seconds() -> Option<f64> {
+    None
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
 
-/// Median seconds of `runs` calls after one warm-up call.
-fn time(runs: usize, mut f: impl FnMut()) -> (f64, f64, f64) {
+/// Timings of one benchmark: wall-clock median, min and max, and the median
+/// process CPU time, in seconds.
+struct Timing {
+    median: f64,
+    min: f64,
+    max: f64,
+    cpu: Option<f64>,
+}
+
+/// Times `runs` calls after one warm-up call.
+fn time(runs: usize, mut f: impl FnMut()) -> Timing {
     f();
-    let t: Vec<f64> = (0..runs)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64()
-        })
-        .collect();
-    let (lo, hi) = (
-        t.iter().copied().fold(f64::INFINITY, f64::min),
-        t.iter().copied().fold(0.0, f64::max),
-    );
-    (median(t), lo, hi)
+    let mut wall = Vec::with_capacity(runs);
+    let mut cpu = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let c0 = cpu_seconds();
+        let s = Instant::now();
+        f();
+        wall.push(s.elapsed().as_secs_f64());
+        if let (Some(c0), Some(c1)) = (c0, cpu_seconds()) {
+            cpu.push(c1 - c0);
+        }
+    }
+    Timing {
+        min: wall.iter().copied().fold(f64::INFINITY, f64::min),
+        max: wall.iter().copied().fold(0.0, f64::max),
+        median: median(wall),
+        cpu: (!cpu.is_empty()).then(|| median(cpu)),
+    }
 }
 
 fn one_hot(rng: &mut Rng, n: usize, c: usize) -> Tensor {
@@ -99,20 +137,23 @@ fn main() {
     let mut rng = Rng::new(7);
 
     println!(
-        "bench32 on the CPU, {} threads, median of {} runs (min-max)",
+        "bench32 on the CPU, {} threads, {} runs each: wall-clock median (min-max), median process CPU time",
         a.threads, a.runs
     );
     println!(
-        "{:<44} {:>10} {:>20} {:>10}",
-        "benchmark", "median", "range", "images/s"
+        "{:<48} {:>10} {:>19} {:>9} {:>10}",
+        "benchmark", "median", "min-max", "CPU", "images/s"
     );
-    let row = |name: &str, batch: usize, (m, lo, hi): (f64, f64, f64)| {
+    let row = |name: &str, batch: usize, t: Timing| {
+        let cpu = t
+            .cpu
+            .map_or("-".to_string(), |c| format!("{:.1}ms", c * 1e3));
         println!(
-            "{name:<44} {:>8.1}ms {:>9.1}-{:<8.1}ms {:>10.1}",
-            m * 1e3,
-            lo * 1e3,
-            hi * 1e3,
-            batch as f64 / m
+            "{name:<48} {:>8.1}ms {:>8.1}-{:<8.1}ms {cpu:>9} {:>10.1}",
+            t.median * 1e3,
+            t.min * 1e3,
+            t.max * 1e3,
+            batch as f64 / t.median
         );
     };
     let wanted = |name: &str| a.only.as_deref().is_none_or(|o| name.contains(o));
@@ -183,13 +224,16 @@ fn main() {
         gen_z: &z,
         gen_c: Some(&c),
     };
-    for (phase, label) in [
-        (Phase::Gmain, "loss phase Gmain, b16"),
-        (Phase::Greg, "loss phase Greg (path length), b16"),
-        (Phase::Dmain, "loss phase Dmain, b16"),
-        (Phase::Dreg, "loss phase Dreg (one R1 step), b16"),
+    // Phases run every 1 (main), 4 (Greg) or 16 (Dreg) iterations.
+    let mut per_iteration = Some((0.0, 0.0));
+    for (phase, label, every) in [
+        (Phase::Gmain, "loss phase Gmain, b16", 1.0),
+        (Phase::Greg, "loss phase Greg (path length), b16", 4.0),
+        (Phase::Dmain, "loss phase Dmain, b16", 1.0),
+        (Phase::Dreg, "loss phase Dreg (one R1 step), b16", 16.0),
     ] {
         if !wanted(label) {
+            per_iteration = None;
             continue;
         }
         let mut noise = Rng::new(3);
@@ -199,6 +243,17 @@ fn main() {
             loss.accumulate_gradients(phase, &g, &d, &inputs, 1.0, None, &mut noise)
                 .unwrap();
         });
+        per_iteration = per_iteration
+            .map(|(w, c)| (w + t.median / every, c + t.cpu.unwrap_or(f64::NAN) / every));
         row(label, n, t);
+    }
+    if let Some((wall, cpu)) = per_iteration {
+        println!(
+            "{:<48} {:>8.1}ms {:>19} {:>7.1}ms   (loss phases only: no optimizer, no G_ema)",
+            "training iteration = Gmain+Dmain+Greg/4+Dreg/16",
+            wall * 1e3,
+            "",
+            cpu * 1e3
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! col2im around one GEMM per (image, group), split over threads by image.
 
 use crate::gemm::{gemm, Mat, Threads};
-use crate::storage::{slice, uninit_vec, wrap, CpuElement};
+use crate::storage::{scratch_vec, slice, uninit_vec, wrap, CpuElement};
 use rayon::prelude::*;
 use tcgan_core::{Conv2dSpec, ConvTranspose2dSpec, Result, Shape, Storage};
 
@@ -231,7 +231,7 @@ pub fn conv2d<T: CpuElement>(
         if g.is_pointwise() {
             gemm(dst, wg, Mat::rows(xg, g.c, ho * wo), false, threads);
         } else {
-            let mut col = uninit_vec::<T>(g.krows() * ho * wo);
+            let mut col = scratch_vec::<T>(g.krows() * ho * wo);
             im2col(xg, &g, &mut col);
             gemm(dst, wg, Mat::rows(&col, g.krows(), ho * wo), false, threads);
         }
@@ -281,7 +281,7 @@ pub fn conv_transpose2d<T: CpuElement>(
         if g.is_pointwise() {
             gemm(dst, wg, xg, false, threads);
         } else {
-            let mut col = uninit_vec::<T>(g.krows() * g.ho * g.wo);
+            let mut col = scratch_vec::<T>(g.krows() * g.ho * g.wo);
             gemm(&mut col, wg, xg, false, threads);
             col2im(&col, &g, dst);
         }
@@ -318,12 +318,12 @@ pub fn conv2d_weight_grad<T: CpuElement>(
             g.o,
             hw,
         );
-        let mut xt = uninit_vec::<T>(g.in_len());
+        let mut xt = scratch_vec::<T>(g.in_len());
         to_channels_last(xg, g.c, g.h * g.w, &mut xt);
         if g.is_pointwise() {
             gemm(dst, dyg, Mat::rows(&xt, hw, g.c), false, threads);
         } else {
-            let mut colt = uninit_vec::<T>(hw * g.krows());
+            let mut colt = scratch_vec::<T>(hw * g.krows());
             im2col_t(&xt, &g, &mut colt);
             gemm(dst, dyg, Mat::rows(&colt, hw, g.krows()), false, threads);
         }

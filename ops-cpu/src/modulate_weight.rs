@@ -2,28 +2,10 @@
 //! `weight * styles` and (for demodulation) their sum of squares, accumulated
 //! in f64; then the scaled values are written in the requested layout.
 
+use crate::simd::{mul_scalar, sum_squares};
 use crate::storage::{slice, uninit_vec, wrap, CpuElement};
 use rayon::prelude::*;
 use tcgan_core::{Result, Storage};
-
-/// `sum v^2` in f64 with eight independent partial sums (vectorises, and
-/// rounds less than one running sum).
-fn sum_squares<T: CpuElement>(v: &[T]) -> f64 {
-    let mut lanes = [0f64; 8];
-    let mut chunks = v.chunks_exact(8);
-    for c in &mut chunks {
-        for (l, &x) in lanes.iter_mut().zip(c) {
-            let x = x.to_f64();
-            *l += x * x;
-        }
-    }
-    let rest: f64 = chunks
-        .remainder()
-        .iter()
-        .map(|&x| x.to_f64() * x.to_f64())
-        .sum();
-    lanes.iter().sum::<f64>() + rest
-}
 
 pub fn modulate_weight<T: CpuElement>(
     weight: &Storage,
@@ -44,9 +26,7 @@ pub fn modulate_weight<T: CpuElement>(
         let st = &s[ni * i..(ni + 1) * i];
         let wr = &w[oi * row..(oi + 1) * row];
         for ((d, src), &sc) in dst.chunks_mut(k).zip(wr.chunks(k)).zip(st) {
-            for (dv, &wv) in d.iter_mut().zip(src) {
-                *dv = wv * sc;
-            }
+            mul_scalar(d, src, sc);
         }
         if demodulate {
             T::from_f64(1.0 / (sum_squares(dst) + tcgan_core::DEMOD_EPS).sqrt())
@@ -58,7 +38,9 @@ pub fn modulate_weight<T: CpuElement>(
         out.par_chunks_mut(row).enumerate().for_each(|(r, dst)| {
             let d = modulate(r, dst);
             if demodulate {
-                dst.iter_mut().for_each(|v| *v = *v * d);
+                for v in dst.iter_mut() {
+                    *v = *v * d;
+                }
             }
         });
         return Ok(wrap(out));

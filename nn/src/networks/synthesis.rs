@@ -69,7 +69,14 @@ impl SynthesisLayer {
         kw: &SynthesisKwargs,
     ) -> Result<Self> {
         let k = kw.kernel_size;
-        let resample_filter = filter(init, &kw.resample_filter)?;
+        // Officially only the upsampling conv0 is given the block's filter;
+        // conv1 keeps the default one (it never resamples, but the buffer is
+        // part of the state).
+        let resample_filter = if up > 1 {
+            filter(init, &kw.resample_filter)?
+        } else {
+            filter(init, &FilterKwarg::default())?
+        };
         let affine =
             FullyConnectedLayer::new(init, w_dim, in_channels, true, Activation::Linear, 1.0, 1.0)?;
         let weight = leaf(

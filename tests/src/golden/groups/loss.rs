@@ -241,6 +241,8 @@ impl Replay {
                 queue.push((name.clone(), util::to_tensor(g)?));
             }
         }
+        // Call order: names may number the draws (draw.2 before draw.10).
+        queue.sort_by_key(|(name, _)| natural_key(name));
         Ok(Replay {
             named,
             queue,
@@ -259,6 +261,27 @@ impl Replay {
         self.next += 1;
         Ok(t.1.clone())
     }
+}
+
+/// A sort key that orders the digit runs of a name by value.
+fn natural_key(name: &str) -> Vec<(String, u64)> {
+    let mut key = Vec::new();
+    let mut text = String::new();
+    let mut chars = name.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            let mut num = c.to_digit(10).unwrap_or(0) as u64;
+            while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+                num = num.saturating_mul(10).saturating_add(d as u64);
+                chars.next();
+            }
+            key.push((std::mem::take(&mut text), num));
+        } else {
+            text.push(c);
+        }
+    }
+    key.push((text, 0));
+    key
 }
 
 impl NoiseSource for Replay {

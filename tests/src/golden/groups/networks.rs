@@ -117,6 +117,12 @@ fn mapping(ctx: &CaseCtx, call: &Call, init: &mut Init) -> Result<Outputs> {
 fn generator(ctx: &CaseCtx, call: &Call, init: &mut Init) -> Result<Outputs> {
     let kwargs: GeneratorKwargs = ctor_kwargs(ctx)?;
     let g = Generator::new(init, &kwargs)?;
+    if let Some(n) = field(ctx, "num_ws") {
+        let want = util::as_usize(n, "num_ws")?;
+        if g.num_ws() != want {
+            bail!("our generator has {} ws, the case says {want}", g.num_ws());
+        }
+    }
     util::load_params(ctx, &g)?;
     if let Some(t) = transition(ctx)? {
         g.mapping.set_transition(t)?;

@@ -185,6 +185,30 @@ fn filter_values(arg: &Arg) -> Result<(Vec<f64>, Vec<usize>)> {
     }
 }
 
+/// The filter a `setup_filter(...)` call text describes.
+fn filter_from_call(desc: &str) -> Result<Tensor> {
+    let call = pycall::parse(desc).with_context(|| format!("filter {desc:?}"))?;
+    if call.function != "setup_filter" {
+        bail!("cannot build the filter {desc:?}");
+    }
+    let arg = call
+        .args
+        .first()
+        .with_context(|| format!("no filter in {desc:?}"))?;
+    let (values, shape) = filter_values(arg)?;
+    let lit_bool = |k: &str, d: bool| call.literal(k).and_then(Value::as_bool).unwrap_or(d);
+    Ok(nnops::setup_filter(
+        &values,
+        &shape,
+        lit_bool("normalize", true),
+        lit_bool("flip_filter", false),
+        call.literal("gain").and_then(Value::as_f64).unwrap_or(1.0),
+        call.literal("separable").and_then(Value::as_bool),
+        &cpu(),
+        util::dtype(),
+    )?)
+}
+
 /// Every output is described as a `setup_filter(...)` call in its `desc`.
 fn setup_filter(ctx: &CaseCtx) -> Result<Outputs> {
     let mut out = Outputs::new();
@@ -193,25 +217,7 @@ fn setup_filter(ctx: &CaseCtx) -> Result<Outputs> {
             continue;
         }
         let desc = ctx.case.raw["tensors"][name]["desc"].as_str().unwrap_or("");
-        let call = pycall::parse(desc).with_context(|| format!("{name}: desc {desc:?}"))?;
-        let arg = call
-            .args
-            .first()
-            .with_context(|| format!("{name}: no filter in {desc:?}"))?;
-        let (values, shape) = filter_values(arg)?;
-        let lit_bool = |k: &str, d: bool| call.literal(k).and_then(Value::as_bool).unwrap_or(d);
-        let gain = call.literal("gain").and_then(Value::as_f64).unwrap_or(1.0);
-        let separable = call.literal("separable").and_then(Value::as_bool);
-        let f = nnops::setup_filter(
-            &values,
-            &shape,
-            lit_bool("normalize", true),
-            lit_bool("flip_filter", false),
-            gain,
-            separable,
-            &cpu(),
-            util::dtype(),
-        )?;
+        let f = filter_from_call(desc).with_context(|| format!("output {name}"))?;
         put(&mut out, name, &f)?;
     }
     Ok(out)
@@ -262,7 +268,14 @@ fn modulated_conv2d(ctx: &CaseCtx) -> Result<Outputs> {
     let weight = leaf(ctx, "weight")?;
     let styles = leaf(ctx, "styles")?;
     let noise = optional_input(ctx, "noise")?;
-    let filter = optional_input(ctx, "resample_filter")?;
+    let filter = match optional_input(ctx, "resample_filter")? {
+        Some(f) => Some(f),
+        // Only described, as `setup_filter([...])`: build it.
+        None => match kw(ctx, "resample_filter").and_then(Value::as_str) {
+            Some(desc) => Some(filter_from_call(desc)?),
+            None => None,
+        },
+    };
     let dy = input(ctx, "dy")?;
     if kw(ctx, "noise").and_then(Value::as_bool) == Some(true) && noise.is_none() {
         bail!("the case adds noise but stores no \"noise\" tensor");
