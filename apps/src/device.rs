@@ -38,7 +38,11 @@ pub fn peak_gpu_bytes(device: &Device) -> u64 {
 pub fn reset_peak_gpu(device: &Device) {
     #[cfg(feature = "cuda")]
     {
-        if let Some(ord) = device.name().strip_prefix("cuda:").and_then(|n| n.parse().ok()) {
+        if let Some(ord) = device
+            .name()
+            .strip_prefix("cuda:")
+            .and_then(|n| n.parse().ok())
+        {
             tcgan_ops_cuda::reset_peak_memory_stats(ord);
         }
     }

@@ -2,6 +2,7 @@
 
 pub mod atomic_file;
 pub mod dataset;
+pub mod device;
 pub mod image_grid;
 pub mod numpy_rng;
 pub mod training;

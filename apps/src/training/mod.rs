@@ -2,8 +2,11 @@
 //! loop that runs the phases of the transitional cGAN.
 
 pub mod config;
+pub mod nets;
 pub mod options;
 pub mod run_dir;
 pub mod schedule;
+pub mod seeds;
+pub mod state;
 pub mod stats;
 pub mod tensorboard;

@@ -21,7 +21,10 @@ pub fn generator_kwargs(o: &TrainingOptions, c_dim: usize, img_channels: usize) 
         w_dim: g.w_dim,
         img_resolution: o.training_set_kwargs.resolution,
         img_channels,
-        mapping_kwargs: MappingKwargs { num_layers: g.mapping_kwargs.num_layers, ..Default::default() },
+        mapping_kwargs: MappingKwargs {
+            num_layers: g.mapping_kwargs.num_layers,
+            ..Default::default()
+        },
         synthesis_kwargs: SynthesisKwargs {
             channel_base: g.synthesis_kwargs.channel_base,
             channel_max: g.synthesis_kwargs.channel_max,
@@ -33,7 +36,11 @@ pub fn generator_kwargs(o: &TrainingOptions, c_dim: usize, img_channels: usize) 
 }
 
 /// The discriminator's constructor arguments of a run.
-pub fn discriminator_kwargs(o: &TrainingOptions, c_dim: usize, img_channels: usize) -> Result<DiscriminatorKwargs> {
+pub fn discriminator_kwargs(
+    o: &TrainingOptions,
+    c_dim: usize,
+    img_channels: usize,
+) -> Result<DiscriminatorKwargs> {
     let d = &o.D_kwargs;
     let architecture = match d.architecture.as_str() {
         "orig" => Architecture::Orig,
@@ -51,9 +58,15 @@ pub fn discriminator_kwargs(o: &TrainingOptions, c_dim: usize, img_channels: usi
         num_fp16_res: d.num_fp16_res,
         conv_clamp: d.conv_clamp,
         cmap_dim: None,
-        block_kwargs: DiscriminatorBlockKwargs { freeze_layers: d.block_kwargs.freeze_layers, ..Default::default() },
+        block_kwargs: DiscriminatorBlockKwargs {
+            freeze_layers: d.block_kwargs.freeze_layers,
+            ..Default::default()
+        },
         mapping_kwargs: MappingKwargs::default(),
-        epilogue_kwargs: EpilogueKwargs { mbstd_group_size: Some(d.epilogue_kwargs.mbstd_group_size), ..Default::default() },
+        epilogue_kwargs: EpilogueKwargs {
+            mbstd_group_size: Some(d.epilogue_kwargs.mbstd_group_size),
+            ..Default::default()
+        },
     })
 }
 
@@ -65,7 +78,12 @@ pub struct Nets {
 }
 
 impl Nets {
-    pub fn new(o: &TrainingOptions, c_dim: usize, img_channels: usize, device: &Device) -> Result<Nets> {
+    pub fn new(
+        o: &TrainingOptions,
+        c_dim: usize,
+        img_channels: usize,
+        device: &Device,
+    ) -> Result<Nets> {
         let mut rng = stream(o.random_seed, Purpose::Init, 0, 0, 0);
         let mut init = Init::new(&mut rng, device, DType::F32);
         let g = Generator::new(&mut init, &generator_kwargs(o, c_dim, img_channels))?;

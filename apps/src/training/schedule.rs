@@ -1,5 +1,5 @@
 //! The schedules of training, in closed form from the image counter so that they
-//! survive a resume: the transition factor, the G_ema decay and the ADA step.
+//! survive a resume: the transition factor and the G_ema decay.
 
 use super::options::Mode;
 
@@ -36,26 +36,6 @@ pub fn ema_beta(ema_kimg: f64, ema_rampup: Option<f64>, batch_size: usize, cur_n
         ema_nimg = ema_nimg.min(cur_nimg as f64 * r);
     }
     0.5f64.powf(batch_size as f64 / ema_nimg.max(1e-8))
-}
-
-/// The ADA controller: moves p by `sign(r_t - target) * batch * interval /
-/// (ada_kimg * 1000)` and keeps it at or above 0.
-pub fn ada_adjust(
-    p: f64,
-    r_t: f64,
-    target: f64,
-    batch_size: usize,
-    interval: usize,
-    ada_kimg: f64,
-) -> f64 {
-    let sign = if r_t > target {
-        1.0
-    } else if r_t < target {
-        -1.0
-    } else {
-        0.0
-    };
-    (p + sign * (batch_size * interval) as f64 / (ada_kimg * 1000.0)).max(0.0)
 }
 
 #[cfg(test)]
@@ -110,14 +90,5 @@ mod tests {
         assert!((beta.powf(steps) - 0.5).abs() < 1e-12);
         // Ramp-up shortens the half-life early on.
         assert!(ema_beta(10.0, Some(0.05), 32, 1000) < beta);
-    }
-
-    #[test]
-    fn ada_moves_towards_the_target_and_stays_non_negative() {
-        let up = ada_adjust(0.1, 0.9, 0.6, 64, 4, 500.0);
-        assert!((up - (0.1 + 256.0 / 500_000.0)).abs() < 1e-15);
-        let down = ada_adjust(0.1, 0.2, 0.6, 64, 4, 500.0);
-        assert!((down - (0.1 - 256.0 / 500_000.0)).abs() < 1e-15);
-        assert_eq!(ada_adjust(0.0, 0.0, 0.6, 64, 4, 500.0), 0.0);
     }
 }

@@ -42,7 +42,12 @@ pub fn snapshot_name(nimg: u64, stem: &str, ext: &str) -> String {
     }
 }
 
-fn add_optimizer(w: &mut CheckpointWriter, name: &str, module: &dyn Module, opt: &Adam) -> Result<()> {
+fn add_optimizer(
+    w: &mut CheckpointWriter,
+    name: &str,
+    module: &dyn Module,
+    opt: &Adam,
+) -> Result<()> {
     let keys: Vec<String> = module
         .named_tensors()
         .into_iter()
@@ -50,7 +55,11 @@ fn add_optimizer(w: &mut CheckpointWriter, name: &str, module: &dyn Module, opt:
         .map(|t| t.key)
         .collect();
     if keys.len() != opt.state().len() {
-        bail!("optimizer {name} holds {} parameters, the network {}", opt.state().len(), keys.len());
+        bail!(
+            "optimizer {name} holds {} parameters, the network {}",
+            opt.state().len(),
+            keys.len()
+        );
     }
     for (key, s) in keys.iter().zip(opt.state()) {
         if let Some(s) = s {
@@ -61,18 +70,37 @@ fn add_optimizer(w: &mut CheckpointWriter, name: &str, module: &dyn Module, opt:
     Ok(())
 }
 
-fn load_optimizer(ck: &Checkpoint, name: &str, module: &dyn Module, opt: &mut Adam, step: u64, device: &Device) -> Result<()> {
+fn load_optimizer(
+    ck: &Checkpoint,
+    name: &str,
+    module: &dyn Module,
+    opt: &mut Adam,
+    step: u64,
+    device: &Device,
+) -> Result<()> {
     let mut state = Vec::new();
-    for t in module.named_tensors().into_iter().filter(|t| t.kind == TensorKind::Parameter) {
+    for t in module
+        .named_tensors()
+        .into_iter()
+        .filter(|t| t.kind == TensorKind::Parameter)
+    {
         let m = format!("{name}.exp_avg.{}", t.key);
         let v = format!("{name}.exp_avg_sq.{}", t.key);
         state.push(match (ck.tensor(&m, device), ck.tensor(&v, device)) {
-            (Ok(exp_avg), Ok(exp_avg_sq)) => Some(AdamState { exp_avg, exp_avg_sq }),
+            (Ok(exp_avg), Ok(exp_avg_sq)) => Some(AdamState {
+                exp_avg,
+                exp_avg_sq,
+            }),
             _ if step == 0 => None,
-            _ => bail!("{}: optimizer moments of {:?} are missing", ck.path.display(), t.key),
+            _ => bail!(
+                "{}: optimizer moments of {:?} are missing",
+                ck.path.display(),
+                t.key
+            ),
         });
     }
-    opt.set_state(step, state).with_context(|| format!("{}: optimizer {name}", ck.path.display()))?;
+    opt.set_state(step, state)
+        .with_context(|| format!("{}: optimizer {name}", ck.path.display()))?;
     Ok(())
 }
 
@@ -99,7 +127,8 @@ pub fn save(path: &Path, s: &SnapshotRef) -> Result<()> {
     w.add_tensor("loss.pl_mean", s.pl_mean)?;
     w.set_metadata("training_options", serde_json::to_string(s.options)?)?;
     w.set_metadata("training_state", serde_json::to_string(s.state)?)?;
-    w.write(path).with_context(|| format!("writing the snapshot {}", path.display()))?;
+    w.write(path)
+        .with_context(|| format!("writing the snapshot {}", path.display()))?;
     Ok(())
 }
 
@@ -113,35 +142,65 @@ pub struct Resumed {
 /// must match) and, when the snapshot has them, the optimizer moments and the
 /// training state. A snapshot with networks only (e.g. converted from an
 /// official pickle) starts the counters at 0, as the official `--resume`.
-pub fn load(path: &Path, nets: &super::nets::Nets, opt_g: &mut Adam, opt_d: &mut Adam, device: &Device) -> Result<Resumed> {
-    let ck = Checkpoint::read(path).with_context(|| format!("--resume: cannot read {}", path.display()))?;
-    for (prefix, m) in [("G", &nets.g as &dyn Module), ("D", &nets.d), ("G_ema", &nets.g_ema)] {
+pub fn load(
+    path: &Path,
+    nets: &super::nets::Nets,
+    opt_g: &mut Adam,
+    opt_d: &mut Adam,
+    device: &Device,
+) -> Result<Resumed> {
+    let ck = Checkpoint::read(path)
+        .with_context(|| format!("--resume: cannot read {}", path.display()))?;
+    for (prefix, m) in [
+        ("G", &nets.g as &dyn Module),
+        ("D", &nets.d),
+        ("G_ema", &nets.g_ema),
+    ] {
         ck.load_into(prefix, m, device).with_context(|| {
-            format!("--resume: {} does not fit this run's {prefix} (another architecture or data set?)", path.display())
+            format!(
+                "--resume: {} does not fit this run's {prefix} (another architecture or data set?)",
+                path.display()
+            )
         })?;
     }
     let Some(text) = ck.metadata("training_state") else {
-        return Ok(Resumed { state: None, pl_mean: None });
+        return Ok(Resumed {
+            state: None,
+            pl_mean: None,
+        });
     };
-    let state: TrainingState = serde_json::from_str(text)
-        .with_context(|| format!("--resume: {}: the training state is not valid", path.display()))?;
+    let state: TrainingState = serde_json::from_str(text).with_context(|| {
+        format!(
+            "--resume: {}: the training state is not valid",
+            path.display()
+        )
+    })?;
     load_optimizer(&ck, "opt_G", &nets.g, opt_g, state.opt_g_step, device)?;
     load_optimizer(&ck, "opt_D", &nets.d, opt_d, state.opt_d_step, device)?;
     let pl_mean = ck.tensor("loss.pl_mean", device).ok();
-    Ok(Resumed { state: Some(state), pl_mean })
+    Ok(Resumed {
+        state: Some(state),
+        pl_mean,
+    })
 }
 
 /// The training options stored in a snapshot, if any.
 pub fn stored_options(path: &Path) -> Result<Option<TrainingOptions>> {
     let ck = Checkpoint::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     ck.metadata("training_options")
-        .map(|t| serde_json::from_str(t).with_context(|| format!("{}: invalid training options", path.display())))
+        .map(|t| {
+            serde_json::from_str(t)
+                .with_context(|| format!("{}: invalid training options", path.display()))
+        })
         .transpose()
 }
 
 /// Parameters keyed by official name, for comparisons in tests.
 pub fn state_map(m: &dyn Module) -> HashMap<String, Tensor> {
-    m.named_tensors().into_iter().map(|t| (t.key, t.tensor)).collect()
+    m.named_tensors()
+        .into_iter()
+        .map(|t| (t.key, t.tensor))
+        .collect()
 }
 
 #[cfg(test)]
@@ -150,7 +209,10 @@ mod tests {
 
     #[test]
     fn snapshot_names_are_official_on_whole_kimg() {
-        assert_eq!(snapshot_name(12_000, "network-snapshot-", "safetensors"), "network-snapshot-000012.safetensors");
+        assert_eq!(
+            snapshot_name(12_000, "network-snapshot-", "safetensors"),
+            "network-snapshot-000012.safetensors"
+        );
         assert_eq!(snapshot_name(1_500, "fakes", "png"), "fakes000001.500.png");
     }
 }
