@@ -1,0 +1,161 @@
+//! `train --bench NAME`: a fixed number of training steps of a fixed
+//! configuration on random data (no data set, no metrics, no files), timed as
+//! the official figures in the shared benchmark notes were.
+
+use super::config::*;
+use super::options::{DeviceKind, Mode};
+use super::run_dir::Logger;
+use super::training_loop::{run, DataSource, RunSetup};
+use anyhow::{bail, Result};
+use std::collections::BTreeMap;
+
+/// The official figures on a 2-core CPU (PyTorch, 2 threads), sec/kimg.
+pub fn official_sec_per_kimg(name: &str, augment: bool) -> Option<f64> {
+    match (name, augment) {
+        ("bench32", false) => Some(73.6),
+        ("bench32", true) => Some(75.2),
+        ("bench64", false) => Some(252.0),
+        ("bench64", true) => Some(270.0),
+        _ => None,
+    }
+}
+
+/// The benchmark configurations: bench32 (32x32, batch 16, 2 mapping layers)
+/// and bench64 (64x64, batch 8, 8 mapping layers); 128 channels throughout,
+/// c_dim 10, transition 0.5, R1 gamma 1, no fp16, no clamping.
+pub fn bench_setup(name: &str, augment_p: Option<f64>, device: DeviceKind) -> Result<RunSetup> {
+    let (res, cbase, map, batch) = match name {
+        "bench32" => (32, 4096, 2, 16),
+        "bench64" => (64, 8192, 8, 8),
+        other => bail!("--bench={other}: expected bench32 or bench64"),
+    };
+    let opt = OptKwargs {
+        lr: 0.0025,
+        betas: [0.0, 0.99],
+        eps: 1e-8,
+    };
+    let augment_kwargs = augment_p.map(|_| {
+        augpipe_spec("bgc")
+            .unwrap()
+            .into_iter()
+            .map(|k| (k.to_string(), 1.0))
+            .collect::<BTreeMap<_, _>>()
+    });
+    let options = TrainingOptions {
+        num_gpus: 1,
+        image_snapshot_ticks: 1,
+        network_snapshot_ticks: 1,
+        metrics: Vec::new(),
+        random_seed: 0,
+        training_set_kwargs: DatasetKwargs {
+            path: String::new(),
+            use_labels: true,
+            max_size: 0,
+            xflip: false,
+            resolution: res,
+            random_seed: 0,
+        },
+        data_loader_kwargs: DataLoaderKwargs {
+            num_workers: 1,
+            prefetch_factor: 2,
+        },
+        G_kwargs: GKwargs {
+            z_dim: 128,
+            w_dim: 128,
+            mapping_kwargs: MappingKwargs { num_layers: map },
+            synthesis_kwargs: SynthesisKwargs {
+                channel_base: cbase,
+                channel_max: 128,
+                num_fp16_res: 0,
+                conv_clamp: None,
+            },
+        },
+        D_kwargs: DKwargs {
+            architecture: "resnet".into(),
+            channel_base: cbase,
+            channel_max: 128,
+            num_fp16_res: 0,
+            conv_clamp: None,
+            block_kwargs: BlockKwargs { freeze_layers: 0 },
+            epilogue_kwargs: EpilogueKwargs {
+                mbstd_group_size: 4,
+            },
+        },
+        G_opt_kwargs: opt.clone(),
+        D_opt_kwargs: opt,
+        loss_kwargs: LossKwargs {
+            r1_gamma: 1.0,
+            pl_weight: 2.0,
+            pl_batch_shrink: 2,
+            pl_decay: 0.01,
+            style_mixing_prob: 0.9,
+        },
+        total_kimg: 1e9,
+        batch_size: batch,
+        batch_gpu: batch,
+        ema_kimg: 10.0,
+        ema_rampup: None,
+        G_reg_interval: 4,
+        D_reg_interval: 16,
+        augment_kwargs,
+        augment_p: augment_p.unwrap_or(0.0),
+        ada_target: None,
+        ada_interval: 4,
+        ada_kimg: 500.0,
+        mode: Mode::Transitional,
+        t_start_kimg: 0.0,
+        t_end_kimg: 1.0,
+        kimg_per_tick: 1e9,
+        device,
+        resume: None,
+        run_dir: String::new(),
+    };
+    Ok(RunSetup {
+        options,
+        data: DataSource::Random {
+            resolution: res,
+            channels: 3,
+            c_dim: 10,
+        },
+        run_dir: None,
+        resume: None,
+        // One warm-up step, then a cycle of 16 that covers every phase.
+        max_steps: Some(17),
+        fixed_transition: Some(0.5),
+        metrics: None,
+    })
+}
+
+/// Runs a benchmark and prints its table; the last line is
+/// `<name> sec/kimg=<float> peak_rss_mb=<int>`.
+pub fn run_bench(name: &str, augment_p: Option<f64>, device_name: &str) -> Result<()> {
+    let kind = if device_name == "cpu" {
+        DeviceKind::Cpu
+    } else {
+        DeviceKind::Cuda
+    };
+    let setup = bench_setup(name, augment_p, kind)?;
+    let log = Logger::stdout_only();
+    let summary = run(&setup, device_name, &log)?;
+    let timed = &summary.step_seconds[1..];
+    let batch = setup.options.batch_size;
+    let sec = timed.iter().sum::<f64>();
+    let sec_per_iter = sec / timed.len() as f64;
+    let sec_per_kimg = sec / (timed.len() * batch) as f64 * 1000.0;
+    let peak_rss_mb = crate::device::peak_rss_bytes() / (1 << 20);
+    let threads = rayon::current_num_threads();
+    let label = match augment_p {
+        Some(p) => format!("{name} + bgc p={p}"),
+        None => name.to_string(),
+    };
+    println!();
+    println!("| benchmark | sec/iter | sec/kimg | official sec/kimg (PyTorch CPU, 2 threads) | peak RSS |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| {label} ({device_name}, {threads} threads, {} timed iterations) | {sec_per_iter:.3} | {sec_per_kimg:.1} | {} | {peak_rss_mb} MB |",
+        timed.len(),
+        official_sec_per_kimg(name, augment_p.is_some()).map_or("-".into(), |v| format!("{v}"))
+    );
+    println!("{name} sec/kimg={sec_per_kimg:.2} peak_rss_mb={peak_rss_mb}");
+    Ok(())
+}
