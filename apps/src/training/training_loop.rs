@@ -185,15 +185,21 @@ fn all_finite(m: &dyn Module) -> Result<bool> {
 }
 
 /// Sums the gradients of `params` over the ranks of `group` (in rank order).
+/// Parameters without a gradient keep none (Adam then leaves them alone): every
+/// rank runs the same graph, so the same parameters have gradients everywhere.
 fn all_reduce_grads(group: &dyn Collective, params: &[Tensor]) -> Result<()> {
     if group.world_size() == 1 {
         return Ok(());
     }
-    let grads: Vec<Tensor> = params
+    let with_grad: Vec<(&Tensor, Tensor)> = params
         .iter()
-        .map(|p| p.grad().map_or_else(|| p.zeros_like(), Ok))
-        .collect::<tcgan_core::Result<_>>()?;
-    for (p, g) in params.iter().zip(group.all_reduce_sum(&grads)?) {
+        .filter_map(|p| p.grad().map(|g| (p, g)))
+        .collect();
+    if with_grad.is_empty() {
+        return Ok(());
+    }
+    let grads: Vec<Tensor> = with_grad.iter().map(|(_, g)| g.clone()).collect();
+    for ((p, _), g) in with_grad.iter().zip(group.all_reduce_sum(&grads)?) {
         p.set_grad(Some(g));
     }
     Ok(())
@@ -632,6 +638,10 @@ pub fn run_rank(
         st.opt_g_step = opt_g.step;
         st.opt_d_step = opt_d.step;
         let remaining_kimg = (total_nimg.saturating_sub(st.cur_nimg)) as f64 / 1000.0;
+        // The factor at the current image count, which the next step uses.
+        let lambda = setup.fixed_transition.unwrap_or_else(|| {
+            schedule::transition(o.mode, o.t_start_kimg, o.t_end_kimg, st.cur_nimg)
+        });
         let fields = [
             format!(
                 "tick {:<5}",

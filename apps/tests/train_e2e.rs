@@ -1,0 +1,357 @@
+//! End to end: tiny models train on the bundled data with finite losses and
+//! write their files; a run cut in two by a resume ends bit-identical to one
+//! run; N data-parallel ranks match one rank with the same batch; and the
+//! binary refuses bad input with a clear message, writing nothing.
+
+use clap::Parser;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use tcgan_apps::dataset::{DatasetOptions, ImageFolderDataset};
+use tcgan_apps::training::config::{resolve, DatasetInfo, TrainingOptions};
+use tcgan_apps::training::options::TrainArgs;
+use tcgan_apps::training::run_dir::Logger;
+use tcgan_apps::training::training_loop::{run, DataSource, RunSetup};
+use tcgan_core::HostBuffer;
+use tcgan_nn::checkpoint::Checkpoint;
+
+fn emoji() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/emoji32.zip")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("tcgan-e2e-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A tiny transitional configuration: 4-16 channels, z = w = 16, batch 4.
+fn tiny(extra: &[&str]) -> (TrainingOptions, Arc<ImageFolderDataset>) {
+    let mut argv = vec![
+        "train",
+        "--outdir=unused",
+        "--data=unused",
+        "--cond=1",
+        "--t_start_kimg=0.016",
+        "--t_end_kimg=0.048",
+        "--cbase=128",
+        "--cmax=16",
+        "--map=1",
+        "--batch=4",
+        "--tick=0.016",
+        "--snap=2",
+        "--subset=64",
+        "--seed=3",
+    ];
+    argv.extend_from_slice(extra);
+    let args = TrainArgs::try_parse_from(argv).unwrap();
+    let probe = ImageFolderDataset::open(
+        &emoji(),
+        &DatasetOptions {
+            use_labels: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let info = DatasetInfo {
+        name: "emoji32".into(),
+        path: emoji().display().to_string(),
+        resolution: 32,
+        num_images: probe.raw_len(),
+        has_labels: true,
+    };
+    let (_, mut o) = resolve(&args, &info).unwrap();
+    o.G_kwargs.z_dim = 16;
+    o.G_kwargs.w_dim = 16;
+    let ds = ImageFolderDataset::open(
+        &emoji(),
+        &DatasetOptions {
+            use_labels: true,
+            max_size: args.subset,
+            xflip: false,
+            random_seed: 3,
+            resolution: Some(32),
+        },
+    )
+    .unwrap();
+    (o, Arc::new(ds))
+}
+
+fn train(
+    o: &TrainingOptions,
+    ds: &Arc<ImageFolderDataset>,
+    dir: &Path,
+    resume: Option<PathBuf>,
+) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let setup = RunSetup {
+        options: o.clone(),
+        data: DataSource::Dataset(ds.clone()),
+        run_dir: Some(dir.to_path_buf()),
+        resume,
+        max_steps: None,
+        fixed_transition: None,
+        metrics: None,
+    };
+    run(&setup, "cpu", &Logger::stdout_only())
+        .unwrap()
+        .last_snapshot
+        .unwrap()
+}
+
+fn tensors(path: &Path) -> Vec<(String, Vec<f32>)> {
+    let ck = Checkpoint::read(path).unwrap();
+    let dev = tcgan_ops_cpu::cpu();
+    let mut out: Vec<(String, Vec<f32>)> = Vec::new();
+    for prefix in ["G", "D", "G_ema", "opt_G", "opt_D", "loss"] {
+        let mut st: Vec<_> = ck.state(prefix, &dev).unwrap().into_iter().collect();
+        st.sort_by(|a, b| a.0.cmp(&b.0));
+        for (k, t) in st {
+            let v = match t.to_host().unwrap() {
+                HostBuffer::F32(v) => v,
+                HostBuffer::F64(v) => v.into_iter().map(|x| x as f32).collect(),
+            };
+            out.push((format!("{prefix}.{k}"), v));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_tiny_run_writes_its_files_with_finite_losses() {
+    let (mut o, ds) = tiny(&[]);
+    o.total_kimg = 0.032;
+    let dir = scratch("files");
+    let snap = train(&o, &ds, &dir, None);
+    for f in [
+        "reals.png",
+        "fakes_init.png",
+        "stats.jsonl",
+        "network-snapshot-000000.032.safetensors",
+    ] {
+        assert!(dir.join(f).exists(), "{f} missing");
+    }
+    assert_eq!(snap, dir.join("network-snapshot-000000.032.safetensors"));
+    assert!(std::fs::read_dir(&dir).unwrap().any(|e| e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .starts_with("events.out.tfevents.")));
+    let stats = std::fs::read_to_string(dir.join("stats.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = stats
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "ticks at 4, 16 and 32 images");
+    let last = lines.last().unwrap();
+    for k in [
+        "Loss/G/loss",
+        "Loss/D/loss",
+        "Loss/scores/real",
+        "Progress/transition",
+        "Progress/augment",
+    ] {
+        let m = last[k]["mean"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{k} missing or not finite: {last}"));
+        assert!(m.is_finite());
+    }
+    assert!(
+        (last["Progress/transition"]["mean"].as_f64().unwrap() - 0.5).abs() < 1e-9,
+        "at 32 images, half way from 16 to 48"
+    );
+    assert!(last["timestamp"].as_f64().is_some());
+    let ck = Checkpoint::read(&snap).unwrap();
+    assert_eq!(ck.networks(), ["D", "G", "G_ema"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn resuming_continues_bit_for_bit() {
+    let (mut o, ds) = tiny(&[]);
+    // 32 steps of 4 images: every lazy regularization phase runs, twice.
+    o.total_kimg = 0.128;
+    let whole = scratch("whole");
+    let a = train(&o, &ds, &whole, None);
+
+    let (first, second) = (scratch("first"), scratch("second"));
+    let mut half = o.clone();
+    half.total_kimg = 0.064;
+    let mid = train(&half, &ds, &first, None);
+    let b = train(&o, &ds, &second, Some(mid));
+
+    let (ta, tb) = (tensors(&a), tensors(&b));
+    assert_eq!(ta.len(), tb.len());
+    for ((ka, va), (kb, vb)) in ta.iter().zip(&tb) {
+        assert_eq!(ka, kb);
+        let same = va.iter().zip(vb).all(|(x, y)| x.to_bits() == y.to_bits());
+        assert!(same, "{ka} differs after the resume");
+    }
+    let state = |p: &Path| {
+        Checkpoint::read(p)
+            .unwrap()
+            .metadata("training_state")
+            .unwrap()
+            .to_string()
+    };
+    let (sa, sb): (serde_json::Value, serde_json::Value) = (
+        serde_json::from_str(&state(&a)).unwrap(),
+        serde_json::from_str(&state(&b)).unwrap(),
+    );
+    for k in [
+        "cur_nimg",
+        "batch_idx",
+        "augment_p",
+        "opt_g_step",
+        "opt_d_step",
+    ] {
+        assert_eq!(sa[k], sb[k], "{k}");
+    }
+    for d in [whole, first, second] {
+        std::fs::remove_dir_all(d).unwrap();
+    }
+}
+
+#[test]
+fn data_parallel_ranks_match_one_rank_with_the_same_batch() {
+    // One rank with 2 rounds of 2 images vs 2 ranks of 2 images each, for 4
+    // steps: every phase runs at step 0, and the ADA statistic is summed over
+    // the ranks after step 3. Only the association of the gradient sums
+    // differs, so the results agree to rounding (over many steps the kinks of
+    // lrelu and clamp amplify it). The path-length
+    // running mean is per rank (as official), so it is off here. The Adam
+    // moments are compared too: unlike the weights (Adam normalises the step),
+    // they would show a wrongly scaled gradient.
+    let (mut o, ds) = tiny(&["--batch-gpu=2"]);
+    o.total_kimg = 0.016;
+    o.loss_kwargs.pl_weight = 0.0;
+    let one = scratch("dp1");
+    let a = train(&o, &ds, &one, None);
+    let mut o2 = o.clone();
+    o2.num_gpus = 2;
+    let two = scratch("dp2");
+    let b = train(&o2, &ds, &two, None);
+    for ((ka, va), (_, vb)) in tensors(&a).iter().zip(&tensors(&b)) {
+        if ka.ends_with("w_avg") {
+            continue; // tracked per rank, as official
+        }
+        let worst = va
+            .iter()
+            .zip(vb)
+            .map(|(x, y)| (x - y).abs() / (1.0 + x.abs()))
+            .fold(0f32, f32::max);
+        assert!(worst < 1e-5, "{ka}: ranks and rounds differ by {worst}");
+    }
+    std::fs::remove_dir_all(one).unwrap();
+    std::fs::remove_dir_all(two).unwrap();
+}
+
+fn train_bin(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_train"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bad_input_is_a_clear_error_and_writes_nothing() {
+    let dir = scratch("bad");
+    let out = dir.join("runs");
+    let outs = format!("--outdir={}", out.display());
+    let data = format!("--data={}", emoji().display());
+
+    let (code, err) = train_bin(&[
+        &outs,
+        &format!("--data={}", dir.join("missing.zip").display()),
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("missing.zip"), "{err}");
+
+    let corrupt = dir.join("corrupt.zip");
+    std::fs::write(&corrupt, b"PK\x03\x04 not really a zip").unwrap();
+    let (code, err) = train_bin(&[&outs, &format!("--data={}", corrupt.display())]);
+    assert_ne!(code, 0);
+    assert!(err.contains("corrupt.zip"), "{err}");
+
+    let (code, err) = train_bin(&[
+        &outs,
+        &data,
+        "--cond=1",
+        "--t_start_kimg=5",
+        "--t_end_kimg=2",
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("t_start_kimg"), "{err}");
+
+    let (code, err) = train_bin(&[
+        &outs,
+        &data,
+        "--cond=1",
+        "--resume",
+        &dir.join("nope.safetensors").display().to_string(),
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("nope.safetensors"), "{err}");
+
+    let truncated = dir.join("truncated.safetensors");
+    std::fs::write(&truncated, [8u8, 0, 0, 0, 0, 0, 0, 0, b'{']).unwrap();
+    let (code, err) = train_bin(&[
+        &outs,
+        &data,
+        "--cond=1",
+        &format!("--resume={}", truncated.display()),
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("truncated.safetensors"), "{err}");
+    assert!(!out.exists(), "nothing may be created for rejected input");
+
+    // An outdir below a file cannot be created.
+    let blocker = dir.join("file");
+    std::fs::write(&blocker, b"x").unwrap();
+    let (code, err) = train_bin(&[
+        &format!("--outdir={}", blocker.join("runs").display()),
+        &data,
+        "--kimg=0.004",
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("--outdir"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn cond_on_a_dataset_without_labels_is_refused() {
+    let dir = scratch("nolabels");
+    // A copy of the bundled set without dataset.json.
+    let src = std::fs::File::open(emoji()).unwrap();
+    let mut zin = zip::ZipArchive::new(src).unwrap();
+    let dst = dir.join("plain.zip");
+    let mut zout = zip::ZipWriter::new(std::fs::File::create(&dst).unwrap());
+    for i in 0..40 {
+        let mut f = zin.by_index(i).unwrap();
+        let name = f.name().unwrap().to_string();
+        if name.ends_with(".png") {
+            zout.start_file(
+                name,
+                zip::write::SimpleFileOptions::default()
+                    .compression_method(zip::CompressionMethod::Stored),
+            )
+            .unwrap();
+            std::io::copy(&mut f, &mut zout).unwrap();
+        }
+    }
+    zout.finish().unwrap();
+    let (code, err) = train_bin(&[
+        &format!("--outdir={}", dir.join("runs").display()),
+        &format!("--data={}", dst.display()),
+        "--cond=1",
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("labels"), "{err}");
+    assert!(!dir.join("runs").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
