@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use tcgan_nn::checkpoint::Checkpoint;
+
 use tcgan_apps::dataset::archive::Archive;
 use tcgan_apps::dataset::cifar::parse_batch;
 use tcgan_apps::dataset::decode::{decode_image, decode_image_ignoring_checksums};
@@ -52,18 +54,21 @@ pub fn cifar_pickle(data: &[u8]) -> bool {
     accepted
 }
 
-/// A scratch path per process, reused across iterations; [`cleanup`] removes it.
+/// A scratch path per process and thread, reused across iterations; [`cleanup`] removes it.
 fn scratch() -> PathBuf {
     let dir = scratch_path();
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
+/// Per process and thread: test harnesses run several targets at once.
 fn scratch_path() -> PathBuf {
-    std::env::temp_dir().join(format!("tcgan-fuzz-{}", std::process::id()))
+    let thread = format!("{:?}", std::thread::current().id());
+    let thread: String = thread.chars().filter(char::is_ascii_digit).collect();
+    std::env::temp_dir().join(format!("tcgan-fuzz-{}-{thread}", std::process::id()))
 }
 
-/// Removes the files the `archive` target wrote.
+/// Removes the files the `archive` and `snapshot` targets wrote (this thread's).
 pub fn cleanup() {
     let _ = std::fs::remove_dir_all(scratch_path());
 }
@@ -128,4 +133,50 @@ fn exercise(path: &Path) -> bool {
         }
     }
     opened.is_ok()
+}
+
+/// The TorchScript pickle reader of the Inception weights: a value or an error
+/// that names the file and a byte offset inside the input.
+pub fn inception_pickle(data: &[u8]) -> bool {
+    match tcgan_nn::inception::pickle::read(data, "fuzz.pkl") {
+        Ok(_) => true,
+        Err(e) => {
+            assert!(
+                e.to_string().starts_with("fuzz.pkl: pickle byte "),
+                "error without file/offset: {e}"
+            );
+            assert!(
+                e.offset <= data.len(),
+                "offset {} past the end {}",
+                e.offset,
+                data.len()
+            );
+            false
+        }
+    }
+}
+
+/// The snapshot reader (`--resume`, `generate`, `calc_metrics`): the header,
+/// the tensor table, every tensor under each prefix, and the stored training
+/// options and state. Networks are not rebuilt from the (fuzzed) kwargs here:
+/// that would allocate whatever sizes the mutated header names.
+pub fn snapshot(data: &[u8]) -> bool {
+    let path = scratch().join("fuzz.safetensors");
+    std::fs::write(&path, data).unwrap();
+    let Ok(ck) = Checkpoint::read(&path) else {
+        return false;
+    };
+    let dev = tcgan_ops_cpu::cpu();
+    for prefix in ck.networks() {
+        let _ = ck.network_entry(&prefix);
+        let _ = ck.state(&prefix, &dev);
+    }
+    for prefix in ["opt_G", "opt_D", "loss"] {
+        let _ = ck.state(prefix, &dev);
+    }
+    if let Some(t) = ck.metadata("training_state") {
+        let _ = serde_json::from_str::<tcgan_apps::training::state::TrainingState>(t);
+    }
+    let _ = tcgan_apps::training::state::stored_options(&path);
+    true
 }
