@@ -355,3 +355,115 @@ fn cond_on_a_dataset_without_labels_is_refused() {
     assert!(!dir.join("runs").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_killed_run_leaves_every_snapshot_whole_and_resumable() {
+    let dir = scratch("kill");
+    let out = dir.join("runs");
+    let common = [
+        format!("--outdir={}", out.display()),
+        format!("--data={}", emoji().display()),
+        "--cond=1".into(),
+        "--t_end_kimg=0.1".into(),
+        "--cbase=128".into(),
+        "--cmax=16".into(),
+        "--map=1".into(),
+        "--batch=4".into(),
+        "--subset=64".into(),
+        "--aug=noaug".into(),
+        // A snapshot at every step, so that the kill likely lands in a write.
+        "--tick=0.004".into(),
+        "--snap=1".into(),
+    ];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_train"))
+        .args(&common)
+        .arg("--kimg=10")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let snapshots = |run: &Path| -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(run)
+            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
+        v.retain(|p| {
+            let n = p.file_name().unwrap().to_string_lossy();
+            n.starts_with("network-snapshot-") && n.ends_with(".safetensors")
+        });
+        v.sort();
+        v
+    };
+    let run_dir = || {
+        std::fs::read_dir(&out)
+            .ok()
+            .and_then(|mut d| d.next())
+            .map(|e| e.unwrap().path())
+    };
+    let start = std::time::Instant::now();
+    while run_dir().map_or(0, |r| snapshots(&r).len()) < 3 && start.elapsed().as_secs() < 120 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let run = run_dir().expect("a run directory");
+    let snaps = snapshots(&run);
+    assert!(snaps.len() >= 3, "{snaps:?}");
+    for s in &snaps {
+        Checkpoint::read(s).unwrap_or_else(|e| panic!("{} is not whole: {e}", s.display()));
+    }
+    // The newest one resumes.
+    let last = snaps.last().unwrap();
+    let state: serde_json::Value = serde_json::from_str(
+        Checkpoint::read(last)
+            .unwrap()
+            .metadata("training_state")
+            .unwrap(),
+    )
+    .unwrap();
+    let kimg = state["cur_nimg"].as_u64().unwrap() as f64 / 1000.0 + 0.004;
+    let status = Command::new(env!("CARGO_BIN_EXE_train"))
+        .args(&common)
+        .arg(format!("--kimg={kimg}"))
+        .arg(format!("--resume={}", last.display()))
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn dry_run_prints_the_resolved_official_options() {
+    let dir = scratch("dry");
+    let out = Command::new(env!("CARGO_BIN_EXE_train"))
+        .args([
+            &format!("--outdir={}", dir.display()),
+            &format!("--data={}", emoji().display()),
+            "--cond=1",
+            "--t_end_kimg=200",
+            "--gpus=2",
+            "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let json_start = text.find('{').unwrap();
+    let json_end = text.find("\n}\n").unwrap() + 2;
+    let o: serde_json::Value = serde_json::from_str(&text[json_start..json_end]).unwrap();
+    // auto at 32x32 on 2 GPUs: mb = max(min(2 * min(4096 // 32, 32), 64), 2) = 64,
+    // mbstd = min(64 // 2, 4) = 4, gamma = 0.0002 * 32^2 / 64, ema = 64 * 10 / 32.
+    assert_eq!(o["batch_size"], 64);
+    assert_eq!(o["batch_gpu"], 32);
+    assert_eq!(o["D_kwargs"]["epilogue_kwargs"]["mbstd_group_size"], 4);
+    assert!((o["loss_kwargs"]["r1_gamma"].as_f64().unwrap() - 0.0032).abs() < 1e-12);
+    assert_eq!(o["ema_kimg"], 20.0);
+    assert_eq!(o["G_kwargs"]["synthesis_kwargs"]["channel_base"], 16384);
+    assert_eq!(o["mode"], "transitional");
+    assert!(text.contains("Dry run; exiting."));
+    assert!(
+        std::fs::read_dir(&dir).unwrap().next().is_none(),
+        "a dry run creates nothing"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
