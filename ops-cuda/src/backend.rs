@@ -2,11 +2,13 @@
 //! the launch code in its op folder.
 
 use crate::device::Inner;
-use crate::{binary, conv, fill, grid_sample, index, matmul, movement, pool2d, reduce, unary};
+use crate::{
+    bias_act, binary, conv, fill, grid_sample, index, matmul, movement, pool2d, reduce, unary,
+};
 use std::sync::Arc;
 use tcgan_core::{
-    Backend, BinaryOp, Conv2dSpec, ConvTranspose2dSpec, DType, GridSampleSpec, HostBuffer,
-    MatmulSpec, Pool2dSpec, ReduceOp, Result, Shape, Storage, UnaryOp,
+    Backend, BiasActSpec, BiasLayout, BinaryOp, Conv2dSpec, ConvTranspose2dSpec, DType,
+    GridSampleSpec, HostBuffer, MatmulSpec, Pool2dSpec, ReduceOp, Result, Shape, Storage, UnaryOp,
 };
 
 #[derive(Debug, Clone)]
@@ -310,5 +312,37 @@ impl Backend for CudaBackend {
     fn max_pool2d_argmax(&self, x: (&Storage, &Shape), spec: &Pool2dSpec) -> Result<Vec<usize>> {
         let i = &self.inner;
         pool2d::max_pool2d_argmax(i, i.storage(x.0)?, x.1, spec)
+    }
+
+    fn bias_act(
+        &self,
+        x: &Storage,
+        b: Option<&Storage>,
+        layout: BiasLayout,
+        spec: &BiasActSpec,
+    ) -> Result<Storage> {
+        let i = &self.inner;
+        let b = b.map(|b| i.storage(b)).transpose()?;
+        Ok(wrap(bias_act::bias_act(i, i.storage(x)?, b, layout, spec)?))
+    }
+
+    fn bias_act_grad(
+        &self,
+        dy: &Storage,
+        x: &Storage,
+        b: Option<&Storage>,
+        layout: BiasLayout,
+        spec: &BiasActSpec,
+    ) -> Result<Storage> {
+        let i = &self.inner;
+        let b = b.map(|b| i.storage(b)).transpose()?;
+        Ok(wrap(bias_act::bias_act_grad(
+            i,
+            i.storage(dy)?,
+            i.storage(x)?,
+            b,
+            layout,
+            spec,
+        )?))
     }
 }

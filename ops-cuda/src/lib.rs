@@ -30,6 +30,8 @@ mod storage;
 
 // One folder per op: launch code (mod.rs) beside its kernel source.
 #[cfg(feature = "cuda")]
+mod bias_act;
+#[cfg(feature = "cuda")]
 mod binary;
 #[cfg(feature = "cuda")]
 mod conv;
