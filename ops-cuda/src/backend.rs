@@ -4,11 +4,13 @@
 use crate::device::Inner;
 use crate::{
     bias_act, binary, conv, fill, grid_sample, index, matmul, movement, pool2d, reduce, unary,
+    upfirdn2d,
 };
 use std::sync::Arc;
 use tcgan_core::{
     Backend, BiasActSpec, BiasLayout, BinaryOp, Conv2dSpec, ConvTranspose2dSpec, DType,
     GridSampleSpec, HostBuffer, MatmulSpec, Pool2dSpec, ReduceOp, Result, Shape, Storage, UnaryOp,
+    Upfirdn2dSpec,
 };
 
 #[derive(Debug, Clone)]
@@ -342,6 +344,21 @@ impl Backend for CudaBackend {
             i.storage(x)?,
             b,
             layout,
+            spec,
+        )?))
+    }
+
+    fn upfirdn2d(
+        &self,
+        x: (&Storage, &Shape),
+        f: (&Storage, &Shape),
+        spec: &Upfirdn2dSpec,
+    ) -> Result<Storage> {
+        let i = &self.inner;
+        Ok(wrap(upfirdn2d::upfirdn2d(
+            i,
+            (i.storage(x.0)?, x.1),
+            (i.storage(f.0)?, f.1),
             spec,
         )?))
     }

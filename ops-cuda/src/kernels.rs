@@ -2,7 +2,9 @@
 //! on its own by NVRTC (at first use, or by `nvrtc-check`), with the prelude and
 //! the op codes that its Rust side generates in front of it.
 
-use crate::{bias_act, binary, conv, fill, grid_sample, index, movement, pool2d, reduce, unary};
+use crate::{
+    bias_act, binary, conv, fill, grid_sample, index, movement, pool2d, reduce, unary, upfirdn2d,
+};
 
 /// One `.cu` file and the kernels the backend looks up in it.
 pub struct KernelSource {
@@ -29,6 +31,7 @@ pub const SOURCES: &[KernelSource] = &[
     grid_sample::SOURCE,
     pool2d::SOURCE,
     bias_act::SOURCE,
+    upfirdn2d::SOURCE,
 ];
 
 pub const PRELUDE: &str = include_str!("prelude.cuh");

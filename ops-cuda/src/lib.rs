@@ -51,6 +51,8 @@ mod pool2d;
 mod reduce;
 #[cfg(feature = "cuda")]
 mod unary;
+#[cfg(feature = "cuda")]
+mod upfirdn2d;
 
 #[cfg(feature = "cuda")]
 pub use alloc::MemoryStats;
