@@ -3,8 +3,8 @@
 
 use crate::device::Inner;
 use crate::{
-    bias_act, binary, conv, fill, grid_sample, index, matmul, movement, pool2d, reduce, unary,
-    upfirdn2d,
+    bias_act, binary, conv, fill, grid_sample, index, matmul, modulate_weight, movement, pool2d,
+    reduce, unary, upfirdn2d,
 };
 use std::sync::Arc;
 use tcgan_core::{
@@ -360,6 +360,25 @@ impl Backend for CudaBackend {
             (i.storage(x.0)?, x.1),
             (i.storage(f.0)?, f.1),
             spec,
+        )?))
+    }
+
+    fn modulate_weight(
+        &self,
+        weight: &Storage,
+        styles: &Storage,
+        dims: [usize; 4],
+        demodulate: bool,
+        transpose: bool,
+    ) -> Result<Storage> {
+        let i = &self.inner;
+        Ok(wrap(modulate_weight::modulate_weight(
+            i,
+            i.storage(weight)?,
+            i.storage(styles)?,
+            dims,
+            demodulate,
+            transpose,
         )?))
     }
 }

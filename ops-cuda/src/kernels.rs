@@ -3,7 +3,8 @@
 //! the op codes that its Rust side generates in front of it.
 
 use crate::{
-    bias_act, binary, conv, fill, grid_sample, index, movement, pool2d, reduce, unary, upfirdn2d,
+    bias_act, binary, conv, fill, grid_sample, index, modulate_weight, movement, pool2d, reduce,
+    unary, upfirdn2d,
 };
 
 /// One `.cu` file and the kernels the backend looks up in it.
@@ -32,6 +33,7 @@ pub const SOURCES: &[KernelSource] = &[
     pool2d::SOURCE,
     bias_act::SOURCE,
     upfirdn2d::SOURCE,
+    modulate_weight::SOURCE,
 ];
 
 pub const PRELUDE: &str = include_str!("prelude.cuh");

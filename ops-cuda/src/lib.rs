@@ -44,6 +44,8 @@ mod index;
 #[cfg(feature = "cuda")]
 mod matmul;
 #[cfg(feature = "cuda")]
+mod modulate_weight;
+#[cfg(feature = "cuda")]
 mod movement;
 #[cfg(feature = "cuda")]
 mod pool2d;
