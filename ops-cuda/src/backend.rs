@@ -2,11 +2,15 @@
 //! the launch code in its op folder.
 
 use crate::device::Inner;
-use crate::{binary, conv, fill, grid_sample, index, matmul, movement, pool2d, reduce, unary};
+use crate::{
+    bias_act, binary, conv, fill, grid_sample, index, matmul, modulate_weight, movement, pool2d,
+    reduce, unary, upfirdn2d,
+};
 use std::sync::Arc;
 use tcgan_core::{
-    Backend, BinaryOp, Conv2dSpec, ConvTranspose2dSpec, DType, GridSampleSpec, HostBuffer,
-    MatmulSpec, Pool2dSpec, ReduceOp, Result, Shape, Storage, UnaryOp,
+    Backend, BiasActSpec, BiasLayout, BinaryOp, Conv2dSpec, ConvTranspose2dSpec, DType,
+    GridSampleSpec, HostBuffer, MatmulSpec, Pool2dSpec, ReduceOp, Result, Shape, Storage, UnaryOp,
+    Upfirdn2dSpec,
 };
 
 #[derive(Debug, Clone)]
@@ -310,5 +314,71 @@ impl Backend for CudaBackend {
     fn max_pool2d_argmax(&self, x: (&Storage, &Shape), spec: &Pool2dSpec) -> Result<Vec<usize>> {
         let i = &self.inner;
         pool2d::max_pool2d_argmax(i, i.storage(x.0)?, x.1, spec)
+    }
+
+    fn bias_act(
+        &self,
+        x: &Storage,
+        b: Option<&Storage>,
+        layout: BiasLayout,
+        spec: &BiasActSpec,
+    ) -> Result<Storage> {
+        let i = &self.inner;
+        let b = b.map(|b| i.storage(b)).transpose()?;
+        Ok(wrap(bias_act::bias_act(i, i.storage(x)?, b, layout, spec)?))
+    }
+
+    fn bias_act_grad(
+        &self,
+        dy: &Storage,
+        x: &Storage,
+        b: Option<&Storage>,
+        layout: BiasLayout,
+        spec: &BiasActSpec,
+    ) -> Result<Storage> {
+        let i = &self.inner;
+        let b = b.map(|b| i.storage(b)).transpose()?;
+        Ok(wrap(bias_act::bias_act_grad(
+            i,
+            i.storage(dy)?,
+            i.storage(x)?,
+            b,
+            layout,
+            spec,
+        )?))
+    }
+
+    fn upfirdn2d(
+        &self,
+        x: (&Storage, &Shape),
+        f: (&Storage, &Shape),
+        spec: &Upfirdn2dSpec,
+    ) -> Result<Storage> {
+        let i = &self.inner;
+        Ok(wrap(upfirdn2d::upfirdn2d(
+            i,
+            (i.storage(x.0)?, x.1),
+            (i.storage(f.0)?, f.1),
+            spec,
+        )?))
+    }
+
+    fn modulate_weight(
+        &self,
+        weight: &Storage,
+        styles: &Storage,
+        dims: [usize; 4],
+        demodulate: bool,
+        transpose: bool,
+    ) -> Result<Storage> {
+        let i = &self.inner;
+        Ok(wrap(modulate_weight::modulate_weight(
+            i,
+            i.storage(weight)?,
+            i.storage(styles)?,
+            dims,
+            demodulate,
+            transpose,
+        )?))
     }
 }

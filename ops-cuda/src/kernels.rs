@@ -2,7 +2,10 @@
 //! on its own by NVRTC (at first use, or by `nvrtc-check`), with the prelude and
 //! the op codes that its Rust side generates in front of it.
 
-use crate::{binary, conv, fill, grid_sample, index, movement, pool2d, reduce, unary};
+use crate::{
+    bias_act, binary, conv, fill, grid_sample, index, modulate_weight, movement, pool2d, reduce,
+    unary, upfirdn2d,
+};
 
 /// One `.cu` file and the kernels the backend looks up in it.
 pub struct KernelSource {
@@ -28,6 +31,9 @@ pub const SOURCES: &[KernelSource] = &[
     conv::SOURCE,
     grid_sample::SOURCE,
     pool2d::SOURCE,
+    bias_act::SOURCE,
+    upfirdn2d::SOURCE,
+    modulate_weight::SOURCE,
 ];
 
 pub const PRELUDE: &str = include_str!("prelude.cuh");

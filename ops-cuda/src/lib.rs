@@ -30,6 +30,8 @@ mod storage;
 
 // One folder per op: launch code (mod.rs) beside its kernel source.
 #[cfg(feature = "cuda")]
+mod bias_act;
+#[cfg(feature = "cuda")]
 mod binary;
 #[cfg(feature = "cuda")]
 mod conv;
@@ -42,6 +44,8 @@ mod index;
 #[cfg(feature = "cuda")]
 mod matmul;
 #[cfg(feature = "cuda")]
+mod modulate_weight;
+#[cfg(feature = "cuda")]
 mod movement;
 #[cfg(feature = "cuda")]
 mod pool2d;
@@ -49,6 +53,8 @@ mod pool2d;
 mod reduce;
 #[cfg(feature = "cuda")]
 mod unary;
+#[cfg(feature = "cuda")]
+mod upfirdn2d;
 
 #[cfg(feature = "cuda")]
 pub use alloc::MemoryStats;

@@ -57,6 +57,8 @@ __device__ __forceinline__ float tc_abs(float x) { return fabsf(x); }
 __device__ __forceinline__ double tc_abs(double x) { return fabs(x); }
 __device__ __forceinline__ float tc_pow(float x, float y) { return powf(x, y); }
 __device__ __forceinline__ double tc_pow(double x, double y) { return pow(x, y); }
+__device__ __forceinline__ float tc_fma(float a, float b, float c) { return fmaf(a, b, c); }
+__device__ __forceinline__ double tc_fma(double a, double b, double c) { return fma(a, b, c); }
 
 template <typename T> __device__ __forceinline__ T tc_inf();
 template <> __device__ __forceinline__ float tc_inf<float>() { return __int_as_float(0x7f800000); }

@@ -6,7 +6,8 @@
 #![allow(dead_code)]
 
 use tcgan_core::{
-    grad, Conv2dSpec, DType, Device, Generator, GridPadding, GridSampleSpec, Result, Shape, Tensor,
+    grad, Activation, BiasActSpec, Conv2dSpec, DType, Device, Generator, GridPadding,
+    GridSampleSpec, Result, Shape, Tensor, Upfirdn2dSpec,
 };
 
 /// Where inputs are drawn from, to stay off kinks and out of poles.
@@ -240,6 +241,47 @@ fn s(v: &[usize]) -> Vec<usize> {
     v.to_vec()
 }
 
+/// `bias_act` along axis 1 with the bias scaled down, so that `x + b` stays off
+/// the kinks at 0 (the inputs are drawn at least 0.05 away from zero).
+fn bias_act_case(x: &[Tensor], act: Activation, clamp: Option<f64>) -> Result<Tensor> {
+    let spec = BiasActSpec {
+        clamp,
+        ..BiasActSpec::new(act)
+    };
+    x[0].bias_act(Some(&x[1].mul_scalar(0.01)?), 1, &spec)
+}
+
+/// A fixed, asymmetric FIR filter on the device of `like`: 2-D `[3, 4]` or 1-D
+/// with 5 taps.
+fn fir(separable: bool, like: &Tensor) -> Result<Tensor> {
+    if separable {
+        Tensor::from_vec(vec![0.1f64, -0.3, 0.7, 0.25, 0.05], [5], like.device())
+    } else {
+        let v: Vec<f64> = (0..12).map(|i| ((i * 7 % 5) as f64 - 1.5) * 0.3).collect();
+        Tensor::from_vec(v, [3, 4], like.device())
+    }
+}
+
+/// `upfirdn2d(x, fir(separable))^2` (squared so that the gradient depends on `x`).
+fn upfirdn(
+    x: &Tensor,
+    separable: bool,
+    up: [usize; 2],
+    down: [usize; 2],
+    pad: [isize; 4],
+    flip_filter: bool,
+    gain: f64,
+) -> Result<Tensor> {
+    let spec = Upfirdn2dSpec {
+        up,
+        down,
+        pad,
+        flip_filter,
+        gain,
+    };
+    x.upfirdn2d(&fir(separable, x)?, &spec)?.square()
+}
+
 macro_rules! case {
     ($name:expr, $shapes:expr, $domain:expr, $f:expr) => {
         Case {
@@ -257,6 +299,9 @@ pub fn cases() -> Vec<Case> {
     let u = |d: &[usize]| vec![s(&[d[0], d[1], d[2]])];
     let two = |d: &[usize]| vec![s(&[d[0], d[1], d[2]]), s(&[d[0], d[1], d[2]])];
     let bcast = |d: &[usize]| vec![s(&[d[0], d[1], d[2]]), s(&[d[1], 1])];
+    // x and a bias along axis 1.
+    let bcast_b = |d: &[usize]| vec![s(&[d[0], d[1], d[2]]), s(&[d[1]])];
+    let img = |d: &[usize]| vec![s(&[d[0], 2, d[1] + 3, d[2] + 3])];
     vec![
         case!("neg", u, Any, |x| x[0].neg()),
         case!("exp", u, Any, |x| x[0].exp()),
@@ -554,6 +599,195 @@ pub fn cases() -> Vec<Case> {
             |d| vec![s(&[d[0], 3, d[1] + 2, d[2] + 2])],
             Any,
             |x| x[0].avg_pool2d(3, 2, 1, true)?.square()
+        ),
+        // ---- StyleGAN fused ops: bias_act, upfirdn2d, modulate_weight ----
+        case!("bias_act_linear", bcast_b, AwayFromZero, |x| bias_act_case(
+            x,
+            Activation::Linear,
+            None
+        )),
+        case!("bias_act_relu", bcast_b, AwayFromZero, |x| bias_act_case(
+            x,
+            Activation::Relu,
+            None
+        )),
+        case!("bias_act_lrelu", bcast_b, AwayFromZero, |x| bias_act_case(
+            x,
+            Activation::Lrelu,
+            None
+        )),
+        case!("bias_act_tanh", bcast_b, AwayFromZero, |x| bias_act_case(
+            x,
+            Activation::Tanh,
+            None
+        )),
+        case!(
+            "bias_act_sigmoid",
+            bcast_b,
+            AwayFromZero,
+            |x| bias_act_case(x, Activation::Sigmoid, None)
+        ),
+        case!("bias_act_elu", bcast_b, AwayFromZero, |x| bias_act_case(
+            x,
+            Activation::Elu,
+            None
+        )),
+        case!("bias_act_selu", bcast_b, AwayFromZero, |x| bias_act_case(
+            x,
+            Activation::Selu,
+            None
+        )),
+        case!("bias_act_softplus", bcast_b, AwayFromZero, |x| {
+            bias_act_case(x, Activation::Softplus, None)
+        }),
+        case!("bias_act_swish", bcast_b, AwayFromZero, |x| bias_act_case(
+            x,
+            Activation::Swish,
+            None
+        )),
+        case!("bias_act_lrelu_clamp", bcast_b, AwayFromZero, |x| {
+            bias_act_case(x, Activation::Lrelu, Some(0.987))
+        }),
+        case!(
+            "bias_act_tanh_clamp_alpha_gain",
+            bcast_b,
+            AwayFromZero,
+            |x| {
+                let spec = BiasActSpec {
+                    act: Activation::Tanh,
+                    alpha: 0.3,
+                    gain: 1.7,
+                    clamp: Some(1.013),
+                };
+                x[0].bias_act(Some(&x[1].mul_scalar(0.01)?), 1, &spec)
+            }
+        ),
+        case!("bias_act_no_bias_dim0", u, AwayFromZero, |x| x[0].bias_act(
+            None,
+            0,
+            &BiasActSpec::new(Activation::Swish)
+        )),
+        case!(
+            "bias_act_lrelu_clamp_nchw",
+            |d| vec![s(&[d[0], d[1] + 1, d[2] + 2, 3]), s(&[d[1] + 1])],
+            AwayFromZero,
+            |x| bias_act_case(x, Activation::Lrelu, Some(1.5))
+        ),
+        case!(
+            "bias_act_grad_selu",
+            |d| vec![s(&[d[0], d[1], d[2]]), s(&[d[0], d[1], d[2]]), s(&[d[1]])],
+            AwayFromZero,
+            |x| {
+                let spec = BiasActSpec::new(Activation::Selu);
+                x[0].bias_act_grad(&x[1], Some(&x[2].mul_scalar(0.01)?), 1, &spec)
+            }
+        ),
+        case!(
+            "bias_act_grad_sigmoid_clamp",
+            |d| vec![s(&[d[0], d[1], d[2]]), s(&[d[0], d[1], d[2]]), s(&[d[1]])],
+            AwayFromZero,
+            |x| {
+                let spec = BiasActSpec {
+                    clamp: Some(0.613),
+                    ..BiasActSpec::new(Activation::Sigmoid)
+                };
+                x[0].bias_act_grad(&x[1], Some(&x[2].mul_scalar(0.01)?), 1, &spec)
+            }
+        ),
+        case!("upfirdn2d_up2_pad", img, Any, |x| upfirdn(
+            &x[0],
+            false,
+            [2, 2],
+            [1, 1],
+            [2, 1, 2, 1],
+            false,
+            4.0
+        )),
+        case!("upfirdn2d_down2_flip", img, Any, |x| upfirdn(
+            &x[0],
+            false,
+            [1, 1],
+            [2, 2],
+            [1, 2, 1, 1],
+            true,
+            1.0
+        )),
+        case!("upfirdn2d_crop_gain", img, Any, |x| upfirdn(
+            &x[0],
+            false,
+            [1, 1],
+            [1, 1],
+            [-1, 2, 1, -1],
+            false,
+            2.5
+        )),
+        case!("upfirdn2d_aniso", img, Any, |x| upfirdn(
+            &x[0],
+            false,
+            [2, 1],
+            [1, 2],
+            [2, 1, 0, 1],
+            false,
+            1.0
+        )),
+        case!("upfirdn2d_separable_up_down", img, Any, |x| upfirdn(
+            &x[0],
+            true,
+            [2, 3],
+            [3, 2],
+            [3, 2, 4, 1],
+            false,
+            4.0
+        )),
+        case!("upfirdn2d_separable_flip_crop", img, Any, |x| upfirdn(
+            &x[0],
+            true,
+            [1, 1],
+            [2, 1],
+            [-1, 2, 1, 1],
+            true,
+            1.0
+        )),
+        case!(
+            "upfirdn2d_stylegan_up2",
+            |d| vec![s(&[d[0], 3, 4 * d[1], 4 * d[2]])],
+            Any,
+            |x| {
+                // The official [1, 3, 3, 1] resampling filter, normalised.
+                let f = Tensor::from_vec(vec![0.125f64, 0.375, 0.375, 0.125], [4], x[0].device())?;
+                let spec = Upfirdn2dSpec {
+                    up: [2, 2],
+                    down: [1, 1],
+                    pad: [2, 1, 2, 1],
+                    flip_filter: false,
+                    gain: 4.0,
+                };
+                x[0].upfirdn2d(&f, &spec)?.square()
+            }
+        ),
+        case!(
+            "modulate_weight_demod",
+            |d| vec![s(&[d[0] + 1, d[1], 3, 2]), s(&[d[2], d[1]])],
+            Any,
+            |x| x[0].modulate_weight(&x[1], true, false)
+        ),
+        case!(
+            "modulate_weight_demod_transposed",
+            |d| vec![s(&[d[0] + 1, d[1], 2, 2]), s(&[d[2], d[1]])],
+            Any,
+            |x| x[0].modulate_weight(&x[1], true, true)?.square()
+        ),
+        case!(
+            "modulate_weight",
+            |d| vec![s(&[d[0], d[1], 1, 2]), s(&[d[2], d[1]])],
+            Any,
+            |x| x[0].modulate_weight(&x[1], false, false)?.square()
+        ),
+        case!(
+            "modulate_weight_demod_wide",
+            |d| vec![s(&[d[0] + 2, 40 * d[1], 3, 3]), s(&[d[2], 40 * d[1]])],
+            Any,
+            |x| x[0].modulate_weight(&x[1], true, false)?.square()
         ),
         case!("norm", u, Any, |x| x[0].norm()),
     ]
