@@ -4,5 +4,7 @@ pub mod atomic_file;
 pub mod dataset;
 pub mod device;
 pub mod image_grid;
+pub mod metrics;
 pub mod numpy_rng;
+pub mod snapshot;
 pub mod training;
