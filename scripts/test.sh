@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 GOLDEN_DIR="${TCGAN_GOLDEN_DIR:-../shared/golden}"
 # Groups of ../shared/golden whose cases tcgan implements.
-GOLDEN_GROUPS="${TCGAN_GOLDEN_GROUPS:-ops,networks,loss,augment,metrics,inception}"
+GOLDEN_GROUPS="${TCGAN_GOLDEN_GROUPS:-ops,networks,loss,augment,metrics,inception,dataset_tool}"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -1,6 +1,6 @@
 //! numpy's legacy `RandomState` (MT19937) for the draws the official code makes with it:
-//! `shuffle` and `randint`, bit-exact, so that `--subset` and the sampler pick what the
-//! official training picks for the same seed.
+//! `shuffle`, `randint` and `randn`, bit-exact, so that `--subset` and the sampler pick what the
+//! official training picks, and `generate` draws the official latents, for the same seed.
 
 const N: usize = 624;
 const M: usize = 397;
@@ -10,6 +10,8 @@ const M: usize = 397;
 pub struct RandomState {
     mt: [u32; N],
     pos: usize,
+    /// The second value of the last polar-method pair, served by the next `standard_normal`.
+    gauss: Option<f64>,
 }
 
 impl RandomState {
@@ -22,7 +24,11 @@ impl RandomState {
                 .wrapping_mul(mt[i - 1] ^ (mt[i - 1] >> 30))
                 .wrapping_add(i as u32);
         }
-        RandomState { mt, pos: N }
+        RandomState {
+            mt,
+            pos: N,
+            gauss: None,
+        }
     }
 
     fn generate(&mut self) {
@@ -77,6 +83,36 @@ impl RandomState {
                 return v;
             }
         }
+    }
+
+    /// `random_sample()`: 53 bits from two draws (`(a >> 5) * 2^26 + (b >> 6)) / 2^53`).
+    pub fn next_f64(&mut self) -> f64 {
+        let a = (self.next_u32() >> 5) as f64;
+        let b = (self.next_u32() >> 6) as f64;
+        (a * 67108864.0 + b) / 9007199254740992.0
+    }
+
+    /// `standard_normal()` / `randn()`: numpy's legacy Marsaglia polar method, which makes
+    /// values in pairs and returns the second of a pair first.
+    pub fn standard_normal(&mut self) -> f64 {
+        if let Some(g) = self.gauss.take() {
+            return g;
+        }
+        loop {
+            let x1 = 2.0 * self.next_f64() - 1.0;
+            let x2 = 2.0 * self.next_f64() - 1.0;
+            let r2 = x1 * x1 + x2 * x2;
+            if r2 < 1.0 && r2 != 0.0 {
+                let f = (-2.0 * r2.ln() / r2).sqrt();
+                self.gauss = Some(f * x1);
+                return f * x2;
+            }
+        }
+    }
+
+    /// `randn(n)`.
+    pub fn randn(&mut self, n: usize) -> Vec<f64> {
+        (0..n).map(|_| self.standard_normal()).collect()
     }
 
     /// `RandomState.shuffle` of a 1-D array (Fisher-Yates from the end).

@@ -2,65 +2,14 @@
 //! PNGs + dataset.json), with the official tool's flags.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::{Parser, ValueEnum};
-use tcgan_apps::dataset::{convert_dataset, ConvertOptions, Geometry, ResizeFilter, Transform};
-
-#[derive(Clone, Copy, ValueEnum)]
-enum TransformArg {
-    CenterCrop,
-    CenterCropWide,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum FilterArg {
-    Box,
-    Lanczos,
-}
-
-/// Convert an image data set into an archive for training.
-///
-/// The source is a folder (searched recursively; one sub-folder per class gives the labels,
-/// numbered in sorted order of the folder names), a zip of such a folder, or the CIFAR-10/100
-/// python tarball. A dataset.json in the source overrides the folder labels. The destination is a
-/// .zip (uncompressed, PNGs + dataset.json) or a folder.
-#[derive(Parser)]
-#[command(name = "dataset_tool", version)]
-struct Args {
-    /// Input folder, .zip, cifar-10-python.tar.gz or cifar-100-python.tar.gz.
-    #[arg(long, value_name = "PATH")]
-    source: PathBuf,
-    /// Output .zip or folder (an existing folder must be empty).
-    #[arg(long, value_name = "PATH")]
-    dest: PathBuf,
-    /// Output only the first N images of the sorted input list.
-    #[arg(long, value_name = "N")]
-    max_images: Option<usize>,
-    /// Crop before resizing.
-    #[arg(long, value_enum)]
-    transform: Option<TransformArg>,
-    /// Output width.
-    #[arg(long)]
-    width: Option<usize>,
-    /// Output height.
-    #[arg(long)]
-    height: Option<usize>,
-    /// Resampling filter (Pillow-exact).
-    #[arg(long, value_enum, default_value = "lanczos")]
-    resize_filter: FilterArg,
-    /// Output channels: 3 (RGB) or 1 (grayscale). Every image is converted explicitly; alpha is
-    /// composited over white.
-    #[arg(long, default_value = "3", value_parser = ["1", "3"])]
-    channels: String,
-    /// No progress bar.
-    #[arg(long)]
-    quiet: bool,
-}
+use clap::Parser;
+use tcgan_apps::dataset::cli::DatasetToolArgs;
+use tcgan_apps::dataset::convert_dataset;
 
 fn main() {
-    let args = Args::parse();
+    let args = DatasetToolArgs::parse();
     if let Err(err) = run(args) {
         // The chain on one line, without a backtrace: the message names the file and the problem.
         eprintln!("Error: {err:#}");
@@ -68,25 +17,8 @@ fn main() {
     }
 }
 
-fn run(args: Args) -> anyhow::Result<()> {
-    let opts = ConvertOptions {
-        max_images: args.max_images,
-        geometry: Geometry {
-            transform: match args.transform {
-                None => Transform::None,
-                Some(TransformArg::CenterCrop) => Transform::CenterCrop,
-                Some(TransformArg::CenterCropWide) => Transform::CenterCropWide,
-            },
-            width: args.width,
-            height: args.height,
-            filter: match args.resize_filter {
-                FilterArg::Box => ResizeFilter::Box,
-                FilterArg::Lanczos => ResizeFilter::Lanczos,
-            },
-        },
-        channels: if args.channels == "1" { 1 } else { 3 },
-        progress: !args.quiet && std::io::stderr().is_terminal(),
-    };
+fn run(args: DatasetToolArgs) -> anyhow::Result<()> {
+    let opts = args.convert_options(std::io::stderr().is_terminal());
     let report = convert_dataset(&args.source, &args.dest, &opts).with_context(|| {
         format!(
             "converting {} failed; nothing was written to {}",

@@ -3,6 +3,7 @@
 
 pub mod archive;
 pub mod cifar;
+pub mod cli;
 pub mod convert;
 pub mod decode;
 pub mod error;

@@ -100,7 +100,7 @@ fn run() -> Result<bool> {
     if selected.is_empty() {
         bail!("no case of {} matches the selection", args.dir.display());
     }
-    let (mut passed, mut failed, mut inputs_only) = (0, 0, 0);
+    let (mut passed, mut failed, mut inputs_only, mut not_compared) = (0, 0, 0, 0);
     for case in selected {
         let r = run_case(&args.dir, case, &device);
         let status = if r.passed { "PASS" } else { "FAIL" };
@@ -123,6 +123,10 @@ fn run() -> Result<bool> {
             }
             (None, None) => println!("{:<58} {status}", r.id),
         }
+        for (name, why) in &r.not_compared {
+            println!("    not compared: {name}: {why}");
+        }
+        not_compared += r.not_compared.len();
         if args.verbose || !r.passed {
             for c in r.comparisons.iter().filter(|c| args.verbose || !c.passed) {
                 println!(
@@ -145,6 +149,9 @@ fn run() -> Result<bool> {
         );
     } else {
         println!("{passed} passed, {failed} failed");
+    }
+    if not_compared > 0 {
+        println!("{not_compared} expected tensor(s) not compared (reasons above)");
     }
     Ok(failed == 0)
 }

@@ -26,6 +26,9 @@ pub struct CaseCtx<'a> {
     pub tensors: BTreeMap<String, GoldenTensor>,
     /// Where the handler computes (`check-golden --device`).
     pub device: Device,
+    /// Expected tensors the handler declared it cannot reproduce, with the reason
+    /// (reported with the case, never silently dropped).
+    not_comparable: std::cell::RefCell<BTreeMap<String, String>>,
 }
 
 impl CaseCtx<'_> {
@@ -46,6 +49,14 @@ impl CaseCtx<'_> {
     pub fn path(&self, rel: &str) -> PathBuf {
         self.dir.join(rel)
     }
+
+    /// Declares that the expected tensor `name` cannot be compared (the golden
+    /// value is not a meaningful reference for it), and why.
+    pub fn not_comparable(&self, name: &str, why: &str) {
+        self.not_comparable
+            .borrow_mut()
+            .insert(name.to_string(), why.to_string());
+    }
 }
 
 /// The result of one case.
@@ -60,6 +71,8 @@ pub struct CaseReport {
     pub inputs_only: bool,
     /// Every comparison made, for verbose output.
     pub comparisons: Vec<Comparison>,
+    /// Expected tensors the handler declared not comparable, with the reason.
+    pub not_compared: Vec<(String, String)>,
 }
 
 /// Runs one case: calls the group handler and compares every expected tensor.
@@ -71,7 +84,9 @@ pub fn run_case(dir: &Path, case: &Case, device: &Device) -> CaseReport {
         error: None,
         inputs_only: false,
         comparisons: Vec::new(),
+        not_compared: Vec::new(),
     };
+    let mut not_compared = Vec::new();
     let outcome = (|| -> Result<Vec<Comparison>> {
         let handler = groups::handler(&case.group)
             .with_context(|| format!("group {:?} is not implemented", case.group))?;
@@ -85,11 +100,25 @@ pub fn run_case(dir: &Path, case: &Case, device: &Device) -> CaseReport {
             case,
             tensors,
             device: device.clone(),
+            not_comparable: Default::default(),
         };
         let outputs = handler(&ctx)?;
         let expected = expected_tensors(&ctx)?;
+        let skipped = ctx.not_comparable.take();
+        if let Some(name) = skipped.keys().find(|n| !expected.contains_key(*n)) {
+            anyhow::bail!(
+                "the handler declared {name:?} not comparable, but the case does not expect it"
+            );
+        }
         let mut comparisons = Vec::new();
         for (name, (golden, tol, required)) in &expected {
+            if let Some(why) = skipped.get(name) {
+                if outputs.contains_key(name) {
+                    anyhow::bail!("{name:?} was both produced and declared not comparable");
+                }
+                not_compared.push((name.clone(), why.clone()));
+                continue;
+            }
             match outputs.get(name) {
                 Some(ours) => comparisons.push(compare(name, ours, golden, tol)?),
                 None if *required => anyhow::bail!("the implementation produced no {name:?}"),
@@ -113,6 +142,7 @@ pub fn run_case(dir: &Path, case: &Case, device: &Device) -> CaseReport {
         }
         Err(e) => report.error = Some(format!("{e:#}")),
     }
+    report.not_compared = not_compared;
     report
 }
 

@@ -5,6 +5,7 @@ use super::{CaseCtx, Outputs};
 use anyhow::Result;
 
 mod augment;
+mod dataset_tool;
 mod inception;
 mod loss;
 mod metrics;
@@ -23,6 +24,7 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("augment", augment::run),
     ("metrics", metrics::run),
     ("inception", inception::run),
+    ("dataset_tool", dataset_tool::run),
 ];
 
 /// The handler of a group, or `None` while the group is not implemented.
