@@ -323,28 +323,43 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A zip of `n` images of the bundled set spread over its classes, with their
+/// labels (`dataset.json`) or without.
+fn small_copy(dir: &Path, n: usize, labels: bool) -> PathBuf {
+    use std::io::Read;
+    let mut zin = zip::ZipArchive::new(std::fs::File::open(emoji()).unwrap()).unwrap();
+    let mut json = String::new();
+    zin.by_name("dataset.json")
+        .unwrap()
+        .read_to_string(&mut json)
+        .unwrap();
+    let meta: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let all = meta["labels"].as_array().unwrap();
+    let step = all.len() / n;
+    let picked: Vec<&serde_json::Value> = all.iter().step_by(step).take(n).collect();
+    let dst = dir.join(if labels { "small.zip" } else { "plain.zip" });
+    let mut zout = zip::ZipWriter::new(std::fs::File::create(&dst).unwrap());
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for entry in &picked {
+        let name = entry[0].as_str().unwrap();
+        zout.start_file(name, stored).unwrap();
+        std::io::copy(&mut zin.by_name(name).unwrap(), &mut zout).unwrap();
+    }
+    if labels {
+        zout.start_file("dataset.json", stored).unwrap();
+        let text = serde_json::json!({ "labels": picked }).to_string();
+        std::io::Write::write_all(&mut zout, text.as_bytes()).unwrap();
+    }
+    zout.finish().unwrap();
+    dst
+}
+
 #[test]
 fn cond_on_a_dataset_without_labels_is_refused() {
     let dir = scratch("nolabels");
-    // A copy of the bundled set without dataset.json.
-    let src = std::fs::File::open(emoji()).unwrap();
-    let mut zin = zip::ZipArchive::new(src).unwrap();
-    let dst = dir.join("plain.zip");
-    let mut zout = zip::ZipWriter::new(std::fs::File::create(&dst).unwrap());
-    for i in 0..40 {
-        let mut f = zin.by_index(i).unwrap();
-        let name = f.name().unwrap().to_string();
-        if name.ends_with(".png") {
-            zout.start_file(
-                name,
-                zip::write::SimpleFileOptions::default()
-                    .compression_method(zip::CompressionMethod::Stored),
-            )
-            .unwrap();
-            std::io::copy(&mut f, &mut zout).unwrap();
-        }
-    }
-    zout.finish().unwrap();
+    // A copy of part of the bundled set without dataset.json.
+    let dst = small_copy(&dir, 40, false);
     let (code, err) = train_bin(&[
         &format!("--outdir={}", dir.join("runs").display()),
         &format!("--data={}", dst.display()),
@@ -371,6 +386,7 @@ fn a_killed_run_leaves_every_snapshot_whole_and_resumable() {
         "--batch=4".into(),
         "--subset=64".into(),
         "--aug=noaug".into(),
+        "--metrics=none".into(),
         // A snapshot at every step, so that the kill likely lands in a write.
         "--tick=0.004".into(),
         "--snap=1".into(),
@@ -464,6 +480,50 @@ fn dry_run_prints_the_resolved_official_options() {
     assert!(
         std::fs::read_dir(&dir).unwrap().next().is_none(),
         "a dry run creates nothing"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn metrics_are_evaluated_at_snapshots() {
+    // Needs the Inception weights, which .ci/run fetches (scripts/fetch-inception.sh).
+    let dir = scratch("metrics");
+    let out = dir.join("runs");
+    // Per-class FID generates as many images per class as the data set has:
+    // 48 in all here, a few seconds of Inception.
+    let data = small_copy(&dir, 48, true);
+    let status = Command::new(env!("CARGO_BIN_EXE_train"))
+        .args([
+            &format!("--outdir={}", out.display()),
+            &format!("--data={}", data.display()),
+            "--cond=1",
+            "--cbase=128",
+            "--cmax=16",
+            "--map=1",
+            "--batch=4",
+            "--kimg=0.004",
+            "--metrics=fid_per_class",
+        ])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let run = std::fs::read_dir(&out)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let lines = std::fs::read_to_string(run.join("metric-fid_per_class.jsonl")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
+    let fid = v["results"]["fid_per_class"].as_f64().unwrap();
+    assert!(fid.is_finite() && fid > 0.0, "{v}");
+    assert!(
+        v["snapshot_pkl"]
+            .as_str()
+            .unwrap()
+            .starts_with("network-snapshot-"),
+        "{v}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -7,10 +7,11 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use tcgan_apps::dataset::{DatasetOptions, ImageFolderDataset};
+use tcgan_apps::metrics::{evaluate, EvalOptions};
 use tcgan_apps::training::config::{resolve, DatasetInfo};
 use tcgan_apps::training::options::{DeviceKind, TrainArgs};
 use tcgan_apps::training::run_dir::{next_run_dir, Logger};
-use tcgan_apps::training::training_loop::{run, DataSource, RunSetup};
+use tcgan_apps::training::training_loop::{run, DataSource, MetricsFn, RunSetup};
 use tcgan_apps::training::{bench, config::TrainingOptions};
 
 fn main() -> ExitCode {
@@ -84,6 +85,17 @@ fn train(args: TrainArgs) -> Result<()> {
         // Fail before creating anything if the snapshot is unreadable.
         tcgan_apps::training::state::stored_options(resume)?;
     }
+    if !options.metrics.is_empty() {
+        // The metrics need the Inception weights: say so now, not after hours.
+        let weights = tcgan_nn::inception::default_weights_path();
+        if !weights.exists() {
+            anyhow::bail!(
+                "--metrics={} needs the Inception weights {}: run scripts/fetch-inception.sh, or train with --metrics=none",
+                options.metrics.join(","),
+                weights.display()
+            );
+        }
+    }
 
     println!("Creating output directory...");
     std::fs::create_dir_all(&outdir)
@@ -123,7 +135,7 @@ fn train(args: TrainArgs) -> Result<()> {
         resume: args.resume.clone(),
         max_steps: None,
         fixed_transition: None,
-        metrics: None,
+        metrics: metrics_fn(&options, &data),
         options,
     };
     let summary = run(&setup, device_name(&args), &log)?;
@@ -153,4 +165,28 @@ fn print_summary(o: &TrainingOptions, run_dir: &Path) {
     }
     println!("Dataset x-flips:    {}", o.training_set_kwargs.xflip);
     println!();
+}
+
+/// Evaluates the run's `--metrics` on a snapshot, as `calc_metrics` would.
+fn metrics_fn(o: &TrainingOptions, data: &Path) -> Option<Arc<MetricsFn>> {
+    if o.metrics.is_empty() {
+        return None;
+    }
+    let (metrics, data, mirror, seed) = (
+        o.metrics.clone(),
+        data.to_path_buf(),
+        o.training_set_kwargs.xflip,
+        o.random_seed,
+    );
+    Some(Arc::new(move |g_ema, snapshot, run_dir, device, log| {
+        let opts = EvalOptions {
+            data: &data,
+            mirror,
+            seed,
+            run_dir: Some(run_dir),
+            snapshot: Some(snapshot),
+            progress: true,
+        };
+        evaluate(&metrics, g_ema, &opts, device, log)
+    }))
 }

@@ -273,7 +273,7 @@ pub fn resolve(
         return fail("--snap must be at least 1");
     }
     let metrics: Vec<String> = match args.metrics.as_deref() {
-        None => Vec::new(),
+        None => vec!["fid50k_full".to_string()],
         Some(s) if s.is_empty() || s.eq_ignore_ascii_case("none") => Vec::new(),
         Some(s) => s
             .split(',')
@@ -281,6 +281,11 @@ pub fn resolve(
             .filter(|m| !m.is_empty())
             .collect(),
     };
+    for m in &metrics {
+        if let Err(e) = tcgan_nn::metrics::registry::parse(m) {
+            return fail(format!("--metrics: {e}"));
+        }
+    }
     let seed = args.seed.unwrap_or(0);
 
     let mut desc = data.name.clone();

@@ -114,7 +114,7 @@ pub struct TrainArgs {
     /// Snapshot interval in ticks [default: 50].
     #[arg(long, value_name = "INT")]
     pub snap: Option<usize>,
-    /// Comma-separated metrics or "none" [default: none].
+    /// Comma-separated metrics or "none" [default: fid50k_full]; see calc_metrics --help.
     #[arg(long, value_name = "LIST")]
     pub metrics: Option<String>,
     /// Random seed [default: 0].

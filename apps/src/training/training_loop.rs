@@ -76,8 +76,14 @@ pub struct RunSetup {
     pub metrics: Option<Arc<MetricsFn>>,
 }
 
-/// `(g_ema, snapshot path, run dir, device) -> [(metric, value)]`.
-pub type MetricsFn = dyn Fn(&tcgan_nn::networks::Generator, &Path, &Path, &Device) -> Result<Vec<(String, f64)>>
+/// `(g_ema, snapshot path, run dir, device, log) -> [(metric, value)]`.
+pub type MetricsFn = dyn Fn(
+        &tcgan_nn::networks::Generator,
+        &Path,
+        &Path,
+        &Device,
+        &dyn Fn(&str),
+    ) -> Result<Vec<(String, f64)>>
     + Send
     + Sync;
 
@@ -735,7 +741,7 @@ pub fn run_rank(
                 state::save(&path, &snap)?;
                 if let (Some(m), false) = (&setup.metrics, o.metrics.is_empty()) {
                     say("Evaluating metrics...");
-                    metric_values = m(&nets.g_ema, &path, dir, device)?;
+                    metric_values = m(&nets.g_ema, &path, dir, device, &|l: &str| log.line(l))?;
                 }
                 last_snapshot = Some(path);
             }
