@@ -31,11 +31,14 @@ pub struct TrainingState {
     pub opt_d_step: u64,
 }
 
-/// `network-snapshot-<kimg>.safetensors`; snapshots between whole kimg (short
-/// runs with a fractional `--tick`) add the remaining images: `-000001.500`.
-pub fn snapshot_name(nimg: u64, stem: &str, ext: &str) -> String {
+/// `network-snapshot-<kimg>.safetensors` with the official whole kimg
+/// (`nimg // 1000`). When the previous tick of this process ended in the same
+/// whole kimg (a fractional `--tick`, or a short last tick), the name adds the
+/// remaining images, `-000001.500`, so that no snapshot overwrites another.
+pub fn snapshot_name(nimg: u64, prev_tick_nimg: Option<u64>, stem: &str, ext: &str) -> String {
     let (k, rest) = (nimg / 1000, nimg % 1000);
-    if rest == 0 {
+    let clashes = prev_tick_nimg.is_some_and(|p| p / 1000 == k);
+    if rest == 0 || !clashes {
         format!("{stem}{k:06}.{ext}")
     } else {
         format!("{stem}{k:06}.{rest:03}.{ext}")
@@ -208,11 +211,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn snapshot_names_are_official_on_whole_kimg() {
+    fn snapshot_names_are_official_unless_two_ticks_share_a_kimg() {
+        let name = |n, prev| snapshot_name(n, prev, "network-snapshot-", "safetensors");
         assert_eq!(
-            snapshot_name(12_000, "network-snapshot-", "safetensors"),
+            name(12_000, Some(8_000)),
             "network-snapshot-000012.safetensors"
         );
-        assert_eq!(snapshot_name(1_500, "fakes", "png"), "fakes000001.500.png");
+        // The official loop truncates: 2,032 images shown -> 000002.
+        assert_eq!(
+            name(2_032, Some(1_008)),
+            "network-snapshot-000002.safetensors"
+        );
+        assert_eq!(name(16, None), "network-snapshot-000000.safetensors");
+        // Half-kimg ticks would overwrite each other under the official name.
+        assert_eq!(
+            snapshot_name(1_504, Some(1_008), "fakes", "png"),
+            "fakes000001.504.png"
+        );
+        assert_eq!(
+            name(1_000, Some(496)),
+            "network-snapshot-000001.safetensors"
+        );
     }
 }

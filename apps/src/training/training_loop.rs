@@ -442,6 +442,7 @@ pub fn run_rank(
     let phases = phases();
     let mut stats = Stats::new();
     let mut tick_start_nimg = st.cur_nimg;
+    let mut first_tick = true;
     let mut tick_start_time = Instant::now();
     let mut maintenance_time = tick_start_time.duration_since(start_time).as_secs_f64();
     let mut last_snapshot = None;
@@ -707,6 +708,8 @@ pub fn run_rank(
         say(&fields.join(" "));
 
         let snap_due = done || st.cur_tick % o.network_snapshot_ticks as u64 == 0;
+        // The first tick of this process has no earlier snapshot in this run directory.
+        let prev_tick_nimg = (!first_tick).then_some(tick_start_nimg);
         let mut metric_values = Vec::new();
         if let Some(dir) = out_dir {
             let step = (st.cur_nimg / 1000) as i64;
@@ -714,7 +717,7 @@ pub fn run_rank(
             if done || st.cur_tick % o.image_snapshot_ticks as u64 == 0 {
                 if let Some(g) = &grid {
                     let fakes = g.render(&nets.g_ema, o.batch_gpu)?;
-                    let name = state::snapshot_name(st.cur_nimg, "fakes", "png");
+                    let name = state::snapshot_name(st.cur_nimg, prev_tick_nimg, "fakes", "png");
                     let png =
                         write_grid(dir, &name, &fakes, channels, res, (g.gw, g.gh), (-1.0, 1.0))?;
                     if let Some(ev) = events.as_mut() {
@@ -725,6 +728,7 @@ pub fn run_rank(
             if snap_due {
                 let path = dir.join(state::snapshot_name(
                     st.cur_nimg,
+                    prev_tick_nimg,
                     "network-snapshot-",
                     "safetensors",
                 ));
@@ -766,6 +770,7 @@ pub fn run_rank(
 
         st.cur_tick += 1;
         tick_start_nimg = st.cur_nimg;
+        first_tick = false;
         tick_start_time = Instant::now();
         maintenance_time = tick_start_time.duration_since(tick_end).as_secs_f64();
         if done {
