@@ -35,6 +35,13 @@ pub struct NcclRank {
     device: Device,
 }
 
+impl NcclRank {
+    /// The GPU this rank drives: the device its thread trains on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+}
+
 impl std::fmt::Debug for NcclRank {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(

@@ -3,7 +3,7 @@
 //! the official figures in the shared benchmark notes were.
 
 use super::config::*;
-use super::options::{DeviceKind, Mode};
+use super::options::{Cfg, DeviceKind, Mode};
 use super::run_dir::Logger;
 use super::training_loop::{run, DataSource, RunSetup};
 use anyhow::{bail, Result};
@@ -20,17 +20,76 @@ pub fn official_sec_per_kimg(name: &str, augment: bool) -> Option<f64> {
     }
 }
 
+/// What a benchmark trains: the networks' size, the batch and the loss.
+struct BenchConfig {
+    res: usize,
+    cbase: usize,
+    cmax: usize,
+    map: usize,
+    batch: usize,
+    mbstd: usize,
+    lrate: f64,
+    gamma: f64,
+    ema_kimg: f64,
+    ema_rampup: Option<f64>,
+    num_fp16_res: usize,
+    conv_clamp: Option<f64>,
+    /// ADA's pipe runs in every phase even at p = 0, as in the official default run.
+    always_augment: bool,
+}
+
 /// The benchmark configurations: bench32 (32x32, batch 16, 2 mapping layers)
-/// and bench64 (64x64, batch 8, 8 mapping layers); 128 channels throughout,
-/// c_dim 10, transition 0.5, R1 gamma 1, no fp16, no clamping.
+/// and bench64 (64x64, batch 8, 8 mapping layers), 128 channels throughout,
+/// R1 gamma 1, no fp16, no clamping; and auto128, the official "expected
+/// training time" run (128x128, `--cfg=auto` on one GPU: batch 32, ADA bgc).
+/// All are conditional with c_dim 10 and transition 0.5.
 pub fn bench_setup(name: &str, augment_p: Option<f64>, device: DeviceKind) -> Result<RunSetup> {
-    let (res, cbase, map, batch) = match name {
-        "bench32" => (32, 4096, 2, 16),
-        "bench64" => (64, 8192, 8, 8),
-        other => bail!("--bench={other}: expected bench32 or bench64"),
+    let fixed = |res, cbase, map, batch| BenchConfig {
+        res,
+        cbase,
+        cmax: 128,
+        map,
+        batch,
+        mbstd: 4,
+        lrate: 0.0025,
+        gamma: 1.0,
+        ema_kimg: 10.0,
+        ema_rampup: None,
+        num_fp16_res: 0,
+        conv_clamp: None,
+        always_augment: false,
     };
+    let b = match name {
+        "bench32" => fixed(32, 4096, 2, 16),
+        "bench64" => fixed(64, 8192, 8, 8),
+        "auto128" => {
+            let sp = spec(Cfg::Auto, 1, 128);
+            BenchConfig {
+                res: 128,
+                cbase: (sp.fmaps * 32768.0) as usize,
+                cmax: 512,
+                map: sp.map,
+                batch: sp.mb,
+                mbstd: sp.mbstd,
+                lrate: sp.lrate,
+                gamma: sp.gamma,
+                ema_kimg: sp.ema,
+                ema_rampup: sp.ramp,
+                num_fp16_res: 4,
+                conv_clamp: Some(256.0),
+                always_augment: true,
+            }
+        }
+        other => bail!("--bench={other}: expected bench32, bench64 or auto128"),
+    };
+    let augment_p = if b.always_augment {
+        Some(augment_p.unwrap_or(0.0))
+    } else {
+        augment_p
+    };
+    let (res, cbase, map, batch) = (b.res, b.cbase, b.map, b.batch);
     let opt = OptKwargs {
-        lr: 0.0025,
+        lr: b.lrate,
         betas: [0.0, 0.99],
         eps: 1e-8,
     };
@@ -65,26 +124,26 @@ pub fn bench_setup(name: &str, augment_p: Option<f64>, device: DeviceKind) -> Re
             mapping_kwargs: MappingKwargs { num_layers: map },
             synthesis_kwargs: SynthesisKwargs {
                 channel_base: cbase,
-                channel_max: 128,
-                num_fp16_res: 0,
-                conv_clamp: None,
+                channel_max: b.cmax,
+                num_fp16_res: b.num_fp16_res,
+                conv_clamp: b.conv_clamp,
             },
         },
         D_kwargs: DKwargs {
             architecture: "resnet".into(),
             channel_base: cbase,
-            channel_max: 128,
-            num_fp16_res: 0,
-            conv_clamp: None,
+            channel_max: b.cmax,
+            num_fp16_res: b.num_fp16_res,
+            conv_clamp: b.conv_clamp,
             block_kwargs: BlockKwargs { freeze_layers: 0 },
             epilogue_kwargs: EpilogueKwargs {
-                mbstd_group_size: 4,
+                mbstd_group_size: b.mbstd,
             },
         },
         G_opt_kwargs: opt.clone(),
         D_opt_kwargs: opt,
         loss_kwargs: LossKwargs {
-            r1_gamma: 1.0,
+            r1_gamma: b.gamma,
             pl_weight: 2.0,
             pl_batch_shrink: 2,
             pl_decay: 0.01,
@@ -93,8 +152,8 @@ pub fn bench_setup(name: &str, augment_p: Option<f64>, device: DeviceKind) -> Re
         total_kimg: 1e9,
         batch_size: batch,
         batch_gpu: batch,
-        ema_kimg: 10.0,
-        ema_rampup: None,
+        ema_kimg: b.ema_kimg,
+        ema_rampup: b.ema_rampup,
         G_reg_interval: 4,
         D_reg_interval: 16,
         augment_kwargs,
@@ -143,6 +202,7 @@ pub fn run_bench(name: &str, augment_p: Option<f64>, device_name: &str) -> Resul
     let sec_per_iter = sec / timed.len() as f64;
     let sec_per_kimg = sec / (timed.len() * batch) as f64 * 1000.0;
     let peak_rss_mb = crate::device::peak_rss_bytes() / (1 << 20);
+    let peak_gpu_mb = summary.peak_gpu_bytes / (1 << 20);
     let threads = rayon::current_num_threads();
     let label = match augment_p {
         Some(p) => format!("{name} + bgc p={p}"),
@@ -156,6 +216,38 @@ pub fn run_bench(name: &str, augment_p: Option<f64>, device_name: &str) -> Resul
         timed.len(),
         official_sec_per_kimg(name, augment_p.is_some()).map_or("-".into(), |v| format!("{v}"))
     );
-    println!("{name} sec/kimg={sec_per_kimg:.2} peak_rss_mb={peak_rss_mb}");
+    if peak_gpu_mb > 0 {
+        println!(
+            "{name} sec/kimg={sec_per_kimg:.2} peak_rss_mb={peak_rss_mb} peak_gpu_mb={peak_gpu_mb}"
+        );
+    } else {
+        println!("{name} sec/kimg={sec_per_kimg:.2} peak_rss_mb={peak_rss_mb}");
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto128_is_the_official_cfg_auto_run_on_one_gpu() {
+        let o = bench_setup("auto128", None, DeviceKind::Cpu)
+            .unwrap()
+            .options;
+        // train.py --cfg=auto at 128x128 on 1 GPU: batch 32, fmaps 0.5, gamma 0.1024, ...
+        assert_eq!((o.batch_size, o.batch_gpu), (32, 32));
+        assert_eq!(o.G_kwargs.synthesis_kwargs.channel_base, 16384);
+        assert_eq!(o.G_kwargs.synthesis_kwargs.channel_max, 512);
+        assert_eq!(o.G_kwargs.mapping_kwargs.num_layers, 2);
+        assert_eq!(o.D_kwargs.epilogue_kwargs.mbstd_group_size, 4);
+        assert!((o.loss_kwargs.r1_gamma - 0.1024).abs() < 1e-12);
+        assert_eq!((o.ema_kimg, o.ema_rampup), (10.0, Some(0.05)));
+        assert_eq!(o.G_kwargs.synthesis_kwargs.conv_clamp, Some(256.0));
+        assert!(
+            o.augment_kwargs.is_some(),
+            "the official run trains with ADA"
+        );
+        assert!(bench_setup("bench128", None, DeviceKind::Cpu).is_err());
+    }
 }

@@ -195,7 +195,7 @@ pub struct TrainArgs {
     /// kimg per tick (status line, stats and snapshot cadence) [default: 4]; fractions allowed.
     #[arg(long, value_parser = parse_kimg, value_name = "KIMG")]
     pub tick: Option<f64>,
-    /// Run a fixed benchmark (bench32 or bench64) on random data and exit.
+    /// Run a fixed benchmark (bench32, bench64, or auto128: the official 128x128 --cfg=auto run) on random data and exit.
     #[arg(long, value_name = "NAME")]
     pub bench: Option<String>,
 }

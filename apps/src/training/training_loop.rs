@@ -94,6 +94,8 @@ pub struct RunSummary {
     pub last_snapshot: Option<PathBuf>,
     /// Seconds of each training step of this call (maintenance excluded).
     pub step_seconds: Vec<f64>,
+    /// The largest per-tick peak of GPU memory in bytes (0 on the CPU).
+    pub peak_gpu_bytes: u64,
 }
 
 struct PhaseDef {
@@ -448,6 +450,7 @@ pub fn run_rank(
     let mut last_snapshot = None;
     let mut nonfinite_steps = 0u32;
     let mut step_seconds = Vec::new();
+    let mut peak_gpu = 0u64;
     let total_nimg = (o.total_kimg * 1000.0).round() as u64;
 
     loop {
@@ -698,6 +701,7 @@ pub fn run_rank(
             ),
             format!("eta {}", format_time(remaining_kimg * sec_per_kimg)),
         ];
+        peak_gpu = peak_gpu.max(crate::device::peak_gpu_bytes(device));
         crate::device::reset_peak_gpu(device);
         if c_dim > 0 {
             stats.report("Progress/G/transition", &[lambda]);
@@ -782,6 +786,7 @@ pub fn run_rank(
         state: st,
         last_snapshot,
         step_seconds,
+        peak_gpu_bytes: peak_gpu,
     })
 }
 
@@ -799,16 +804,36 @@ pub fn run(setup: &RunSetup, device_name: &str, log: &Logger) -> Result<RunSumma
         let device = crate::device::select(device_name)?;
         return run_rank(setup, &device, &tcgan_core::SingleRank, log);
     }
-    if device_name != "cpu" {
-        bail!("--gpus={world} with --device={device_name}: multi-GPU training is not available in this build yet; use --gpus=1, or --device=cpu to simulate {world} ranks");
+    if device_name == "cpu" {
+        let ranks = tcgan_core::InProcessGroup::ranks(world);
+        return run_ranks(setup, log, ranks, |_| crate::device::select("cpu"));
     }
-    let ranks = tcgan_core::InProcessGroup::ranks(world);
+    #[cfg(feature = "cuda")]
+    {
+        // One thread per GPU: GPUs 0..world, whatever cuda:N names.
+        let ordinals: Vec<usize> = (0..world).collect();
+        let ranks = tcgan_ops_cuda::nccl_group(&ordinals)
+            .map_err(|e| anyhow::anyhow!("--gpus={world}: {e}"))?;
+        run_ranks(setup, log, ranks, |r| Ok(r.device().clone()))
+    }
+    #[cfg(not(feature = "cuda"))]
+    bail!("--gpus={world} with --device={device_name}: this build has no CUDA support (build with --features cuda); --device=cpu simulates {world} ranks")
+}
+
+/// Trains one thread per rank, each on the device `device_of` gives it.
+fn run_ranks<C: Collective + Send>(
+    setup: &RunSetup,
+    log: &Logger,
+    ranks: Vec<C>,
+    device_of: impl Fn(&C) -> Result<Device> + Sync,
+) -> Result<RunSummary> {
+    let device_of = &device_of;
     let results: Vec<Result<RunSummary>> = std::thread::scope(|s| {
         let handles: Vec<_> = ranks
             .into_iter()
             .map(|r| {
                 s.spawn(move || {
-                    let device = crate::device::select("cpu")?;
+                    let device = device_of(&r)?;
                     run_rank(setup, &device, &r, log)
                 })
             })
