@@ -8,6 +8,13 @@ GOLDEN_DIR="${TCGAN_GOLDEN_DIR:-../shared/golden}"
 # Groups of ../shared/golden whose cases tcgan implements.
 GOLDEN_GROUPS="${TCGAN_GOLDEN_GROUPS:-ops,networks,loss,augment,metrics,inception,dataset_tool}"
 
+# What a fresh machine lacks: the lint components, and the Inception weights that
+# check-golden's inception group reads (downloaded once, SHA-1 checked).
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+case ",$GOLDEN_GROUPS," in
+  *,inception,*) scripts/fetch-inception.sh ;;
+esac
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
