@@ -201,6 +201,7 @@ fn resuming_continues_bit_for_bit() {
     );
     for k in [
         "cur_nimg",
+        "cur_tick",
         "batch_idx",
         "augment_p",
         "opt_g_step",

@@ -372,6 +372,9 @@ pub fn run_rank(
         let r = state::load(path, &nets, &mut opt_g, &mut opt_d, device)?;
         if let Some(s) = r.state {
             st = s;
+            // The snapshot was written at the end of tick `cur_tick`: go on with the
+            // next one, so ticks and the snapshot cadence line up with an unbroken run.
+            st.cur_tick += 1;
             if let Some(p) = pipe.as_mut() {
                 p.p = st.augment_p;
             }
