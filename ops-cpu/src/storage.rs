@@ -76,8 +76,17 @@ impl<T> Pool<T> {
     }
 
     fn take(&mut self, len: usize) -> Option<Vec<T>> {
+        self.remove(len, true)
+    }
+
+    /// Removes the newest (or oldest) buffer of `len` elements.
+    fn remove(&mut self, len: usize, newest: bool) -> Option<Vec<T>> {
         let list = self.free.get_mut(&len)?;
-        let (_, v) = list.pop_back()?;
+        let (_, v) = if newest {
+            list.pop_back()?
+        } else {
+            list.pop_front()?
+        };
         if list.is_empty() {
             self.free.remove(&len);
         }
@@ -101,23 +110,12 @@ impl<T> Pool<T> {
 
     /// Drops the buffer freed longest ago; false when the pool is empty.
     fn evict_oldest(&mut self) -> bool {
-        let Some(len) = self
+        let oldest = self
             .free
             .iter()
             .filter_map(|(&len, list)| list.front().map(|&(at, _)| (at, len)))
-            .min()
-            .map(|(_, len)| len)
-        else {
-            return false;
-        };
-        if let Some(list) = self.free.get_mut(&len) {
-            list.pop_front();
-            if list.is_empty() {
-                self.free.remove(&len);
-            }
-            self.bytes -= len * std::mem::size_of::<T>();
-        }
-        true
+            .min();
+        oldest.is_some_and(|(_, len)| self.remove(len, false).is_some())
     }
 }
 
