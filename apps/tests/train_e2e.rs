@@ -12,7 +12,6 @@ use tcgan_apps::training::config::{resolve, DatasetInfo, TrainingOptions};
 use tcgan_apps::training::options::TrainArgs;
 use tcgan_apps::training::run_dir::Logger;
 use tcgan_apps::training::training_loop::{run, DataSource, RunSetup};
-use tcgan_core::HostBuffer;
 use tcgan_nn::checkpoint::Checkpoint;
 
 fn emoji() -> PathBuf {
@@ -108,10 +107,7 @@ fn tensors(path: &Path) -> Vec<(String, Vec<f32>)> {
         let mut st: Vec<_> = ck.state(prefix, &dev).unwrap().into_iter().collect();
         st.sort_by(|a, b| a.0.cmp(&b.0));
         for (k, t) in st {
-            let v = match t.to_host().unwrap() {
-                HostBuffer::F32(v) => v,
-                HostBuffer::F64(v) => v.into_iter().map(|x| x as f32).collect(),
-            };
+            let v = t.to_host().unwrap().into_f32();
             out.push((format!("{prefix}.{k}"), v));
         }
     }

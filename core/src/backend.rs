@@ -5,6 +5,7 @@
 //! buffers and their shapes travel beside them. The core validates shapes before
 //! calling in, so a backend may assume consistent arguments.
 
+use crate::F16ViaF32;
 use crate::{DType, HostBuffer, Result, Shape, Storage};
 use std::fmt::{self, Debug};
 use std::sync::Arc;
@@ -577,12 +578,14 @@ pub trait Backend: Send + Sync + Debug + 'static {
 pub struct Device(Arc<dyn Backend>);
 
 impl Device {
+    /// A device whose f16 tensors run through `backend`'s f32 kernels (see
+    /// `F16ViaF32`); `backend` only moves f16 values in and out.
     pub fn new(backend: impl Backend) -> Self {
-        Device(Arc::new(backend))
+        Device(Arc::new(F16ViaF32(Box::new(backend))))
     }
 
-    pub fn from_arc(backend: Arc<dyn Backend>) -> Self {
-        Device(backend)
+    pub fn from_box(backend: Box<dyn Backend>) -> Self {
+        Device(Arc::new(F16ViaF32(backend)))
     }
 
     pub fn backend(&self) -> &dyn Backend {

@@ -1,4 +1,5 @@
-//! Element types: f32 for training, f64 for gradient checks and statistics.
+//! Element types: f32 for training, f64 for gradient checks and statistics, f16
+//! as a storage format for the mixed-precision blocks (`num_fp16_res`).
 
 use std::fmt::Debug;
 
@@ -6,6 +7,10 @@ use std::fmt::Debug;
 pub enum DType {
     F32,
     F64,
+    /// IEEE binary16. A storage format only: every primitive reads f16 values as
+    /// f32, computes in f32 and rounds its result to f16 once (the official CUDA
+    /// kernels' `InternalType<half> = float`, cuBLAS with f32 accumulation).
+    F16,
 }
 
 impl DType {
@@ -13,6 +18,7 @@ impl DType {
         match self {
             DType::F32 => 4,
             DType::F64 => 8,
+            DType::F16 => 2,
         }
     }
 
@@ -20,6 +26,7 @@ impl DType {
         match self {
             DType::F32 => "f32",
             DType::F64 => "f64",
+            DType::F16 => "f16",
         }
     }
 }

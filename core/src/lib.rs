@@ -8,6 +8,7 @@ mod collective;
 mod dist_env;
 mod dtype;
 mod error;
+mod f16_via_f32;
 mod grad_mode;
 pub(crate) mod ops;
 pub mod rng;
@@ -25,7 +26,10 @@ pub use collective::{Collective, InProcessGroup, InProcessRank, SingleRank};
 pub use dist_env::{DistEnv, DistEnvError};
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};
+pub use f16_via_f32::F16ViaF32;
 pub use grad_mode::{is_grad_enabled, no_grad, with_grad_mode, GradModeGuard};
+/// The f16 element type of `HostBuffer::F16`, for backends that move it.
+pub use half;
 pub use ops::modulate_weight::DEMOD_EPS;
 pub use rng::Generator;
 pub use shape::Shape;

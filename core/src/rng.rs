@@ -161,6 +161,12 @@ fn host(v: Vec<f64>, dtype: DType) -> HostBuffer {
     match dtype {
         DType::F64 => HostBuffer::F64(v),
         DType::F32 => HostBuffer::F32(v.into_iter().map(|x| x as f32).collect()),
+        // Drawn as f32 and rounded, as PyTorch fills a half tensor.
+        DType::F16 => HostBuffer::F16(
+            v.into_iter()
+                .map(|x| half::f16::from_f32(x as f32))
+                .collect(),
+        ),
     }
 }
 

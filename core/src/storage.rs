@@ -2,6 +2,7 @@
 //! backend that made them to read or write them.
 
 use crate::DType;
+use half::f16;
 use std::any::Any;
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ pub type Storage = Arc<dyn BackendStorage>;
 pub enum HostBuffer {
     F32(Vec<f32>),
     F64(Vec<f64>),
+    F16(Vec<f16>),
 }
 
 impl HostBuffer {
@@ -30,6 +32,7 @@ impl HostBuffer {
         match self {
             HostBuffer::F32(_) => DType::F32,
             HostBuffer::F64(_) => DType::F64,
+            HostBuffer::F16(_) => DType::F16,
         }
     }
 
@@ -37,6 +40,7 @@ impl HostBuffer {
         match self {
             HostBuffer::F32(v) => v.len(),
             HostBuffer::F64(v) => v.len(),
+            HostBuffer::F16(v) => v.len(),
         }
     }
 
@@ -48,6 +52,7 @@ impl HostBuffer {
         match self {
             HostBuffer::F32(v) => v,
             HostBuffer::F64(v) => v.into_iter().map(|x| x as f32).collect(),
+            HostBuffer::F16(v) => v.into_iter().map(f32::from).collect(),
         }
     }
 
@@ -55,6 +60,16 @@ impl HostBuffer {
         match self {
             HostBuffer::F32(v) => v.into_iter().map(|x| x as f64).collect(),
             HostBuffer::F64(v) => v,
+            HostBuffer::F16(v) => v.into_iter().map(f64::from).collect(),
+        }
+    }
+
+    /// The values rounded to f16 (round to nearest even, as every backend's cast).
+    pub fn into_f16(self) -> Vec<f16> {
+        match self {
+            HostBuffer::F32(v) => v.into_iter().map(f16::from_f32).collect(),
+            HostBuffer::F64(v) => v.into_iter().map(f16::from_f64).collect(),
+            HostBuffer::F16(v) => v,
         }
     }
 }
@@ -62,6 +77,12 @@ impl HostBuffer {
 impl From<Vec<f32>> for HostBuffer {
     fn from(v: Vec<f32>) -> Self {
         HostBuffer::F32(v)
+    }
+}
+
+impl From<Vec<f16>> for HostBuffer {
+    fn from(v: Vec<f16>) -> Self {
+        HostBuffer::F16(v)
     }
 }
 

@@ -71,12 +71,14 @@ impl HostTensor {
         match &self.data {
             HostBuffer::F32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
             HostBuffer::F64(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            HostBuffer::F16(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
         }
     }
     fn dtype(&self) -> Dtype {
         match self.data {
             HostBuffer::F32(_) => Dtype::F32,
             HostBuffer::F64(_) => Dtype::F64,
+            HostBuffer::F16(_) => Dtype::F16,
         }
     }
 }

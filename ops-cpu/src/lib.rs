@@ -4,6 +4,7 @@
 
 mod bias_act;
 mod binary;
+mod cast;
 mod conv;
 mod gemm;
 mod grid_sample;
@@ -36,9 +37,7 @@ pub struct CpuBackend;
 /// The CPU device (one shared backend per process).
 pub fn cpu() -> Device {
     static DEVICE: OnceLock<Device> = OnceLock::new();
-    DEVICE
-        .get_or_init(|| Device::from_arc(Arc::new(CpuBackend)))
-        .clone()
+    DEVICE.get_or_init(|| Device::new(CpuBackend)).clone()
 }
 
 /// Sets the number of worker threads; call once, before any tensor work.
@@ -63,8 +62,18 @@ macro_rules! dispatch {
         match $s.dtype() {
             DType::F32 => $f::<f32>($($arg),*),
             DType::F64 => $f::<f64>($($arg),*),
+            DType::F16 => Err(f16_kernel_error(stringify!($f))),
         }
     };
+}
+
+/// f16 tensors reach the kernels as f32 through `F16ViaF32`, which every
+/// `Device` puts in front of its backend; a bare `CpuBackend` refuses them.
+fn f16_kernel_error(op: &str) -> Error {
+    Error::Backend {
+        backend: "cpu".into(),
+        msg: format!("{op} has no f16 kernel: run f16 tensors through a Device"),
+    }
 }
 
 impl Backend for CpuBackend {
@@ -76,6 +85,7 @@ impl Backend for CpuBackend {
         Ok(match data {
             HostBuffer::F32(v) => wrap(v),
             HostBuffer::F64(v) => wrap(v),
+            HostBuffer::F16(v) => Arc::new(CpuStorage::F16(v)),
         })
     }
 
@@ -83,6 +93,7 @@ impl Backend for CpuBackend {
         Ok(match cpu_storage(x)? {
             CpuStorage::F32(v) => HostBuffer::F32(v.clone()),
             CpuStorage::F64(v) => HostBuffer::F64(v.clone()),
+            CpuStorage::F16(v) => HostBuffer::F16(v.clone()),
         })
     }
 
@@ -90,16 +101,30 @@ impl Backend for CpuBackend {
         Ok(match dtype {
             DType::F32 => wrap(storage::filled_vec(len, value as f32)),
             DType::F64 => wrap(storage::filled_vec(len, value)),
+            DType::F16 => Arc::new(CpuStorage::F16(vec![half::f16::from_f64(value); len])),
         })
     }
 
     fn cast(&self, x: &Storage, dtype: DType) -> Result<Storage> {
+        use half::f16;
         Ok(match (cpu_storage(x)?, dtype) {
             (CpuStorage::F32(v), DType::F64) => {
                 wrap(v.iter().map(|&a| a as f64).collect::<Vec<_>>())
             }
             (CpuStorage::F64(v), DType::F32) => {
                 wrap(v.iter().map(|&a| a as f32).collect::<Vec<_>>())
+            }
+            (CpuStorage::F32(v), DType::F16) => Arc::new(CpuStorage::F16(cast::f32_to_f16(v))),
+            (CpuStorage::F16(v), DType::F32) => {
+                let mut out = storage::uninit_vec::<f32>(v.len());
+                cast::f16_to_f32(v, &mut out);
+                wrap(out)
+            }
+            (CpuStorage::F64(v), DType::F16) => Arc::new(CpuStorage::F16(
+                v.iter().map(|&a| f16::from_f64(a)).collect(),
+            )),
+            (CpuStorage::F16(v), DType::F64) => {
+                wrap(v.iter().map(|&a| f64::from(a)).collect::<Vec<_>>())
             }
             _ => x.clone(),
         })

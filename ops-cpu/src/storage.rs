@@ -3,6 +3,7 @@
 //! same sizes on every step, and fresh memory from the OS costs a page fault
 //! per 4 KiB page (about as much as the kernel that fills it).
 
+use half::f16;
 use std::any::Any;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -12,6 +13,8 @@ use tcgan_core::{BackendStorage, DType, Element, Error, Result, Storage};
 pub enum CpuStorage {
     F32(Vec<f32>),
     F64(Vec<f64>),
+    /// Only stored and converted: kernels see f16 tensors as f32 (`F16ViaF32`).
+    F16(Vec<f16>),
 }
 
 impl BackendStorage for CpuStorage {
@@ -19,12 +22,14 @@ impl BackendStorage for CpuStorage {
         match self {
             CpuStorage::F32(_) => DType::F32,
             CpuStorage::F64(_) => DType::F64,
+            CpuStorage::F16(_) => DType::F16,
         }
     }
     fn len(&self) -> usize {
         match self {
             CpuStorage::F32(v) => v.len(),
             CpuStorage::F64(v) => v.len(),
+            CpuStorage::F16(v) => v.len(),
         }
     }
     fn as_any(&self) -> &dyn Any {
@@ -37,6 +42,7 @@ impl Drop for CpuStorage {
         match self {
             CpuStorage::F32(v) => f32::give_back(std::mem::take(v)),
             CpuStorage::F64(v) => f64::give_back(std::mem::take(v)),
+            CpuStorage::F16(_) => {}
         }
     }
 }

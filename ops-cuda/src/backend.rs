@@ -7,6 +7,7 @@ use crate::{
     reduce, unary, upfirdn2d,
 };
 use std::sync::Arc;
+use tcgan_core::half::{f16, slice::HalfFloatSliceExt, vec::HalfBitsVecExt};
 use tcgan_core::{
     Backend, BiasActSpec, BiasLayout, BinaryOp, Conv2dSpec, ConvTranspose2dSpec, DType,
     GridSampleSpec, HostBuffer, MatmulSpec, Pool2dSpec, ReduceOp, Result, Shape, Storage, UnaryOp,
@@ -31,6 +32,8 @@ impl Backend for CudaBackend {
         Ok(wrap(match &data {
             HostBuffer::F32(v) => self.inner.upload(v, DType::F32)?,
             HostBuffer::F64(v) => self.inner.upload(v, DType::F64)?,
+            // As raw bits: binary16 has no DeviceRepr of its own.
+            HostBuffer::F16(v) => self.inner.upload(v.reinterpret_cast(), DType::F16)?,
         }))
     }
 
@@ -39,6 +42,7 @@ impl Backend for CudaBackend {
         Ok(match s.dtype {
             DType::F32 => HostBuffer::F32(self.inner.download(s)?),
             DType::F64 => HostBuffer::F64(self.inner.download(s)?),
+            DType::F16 => HostBuffer::F16(self.inner.download::<u16>(s)?.reinterpret_into::<f16>()),
         })
     }
 

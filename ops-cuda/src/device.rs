@@ -400,6 +400,12 @@ impl Inner {
                             count as i32,
                         )
                     }
+                    DType::F16 => {
+                        return Err(self.err(
+                            "cuBLAS gemm on f16 storage: f16 products run as f32 (F16ViaF32)"
+                                .to_string(),
+                        ))
+                    }
                     DType::F64 => {
                         let (alpha, beta) = (1f64, if g.accumulate { 1f64 } else { 0f64 });
                         blas::dgemm_strided_batched(
@@ -470,6 +476,7 @@ pub fn ctype(dtype: DType) -> &'static str {
     match dtype {
         DType::F32 => "float",
         DType::F64 => "double",
+        DType::F16 => "tc_half",
     }
 }
 

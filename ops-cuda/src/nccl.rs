@@ -92,6 +92,7 @@ fn nccl_type(dtype: DType) -> sys::ncclDataType_t {
     match dtype {
         DType::F32 => sys::ncclDataType_t::ncclFloat32,
         DType::F64 => sys::ncclDataType_t::ncclFloat64,
+        DType::F16 => sys::ncclDataType_t::ncclFloat16,
     }
 }
 

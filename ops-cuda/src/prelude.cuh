@@ -67,3 +67,29 @@ template <> __device__ __forceinline__ double tc_inf<double>() {
 }
 
 template <typename T> __device__ __forceinline__ bool tc_isnan(T x) { return x != x; }
+
+// IEEE binary16 as stored in memory (core's DType::F16). Kernels compute in
+// float: f16 tensors only pass through `fill` and `cast`, and every other op
+// runs its f32 kernel between two casts (core's F16ViaF32). The conversions
+// are the PTX instructions cuda_fp16.h wraps (round to nearest even), written
+// here because NVRTC compiles without headers.
+struct __align__(2) tc_half {
+  unsigned short bits;
+  __device__ __forceinline__ tc_half() : bits(0) {}
+  __device__ __forceinline__ explicit tc_half(float f) {
+    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(bits) : "f"(f));
+  }
+  __device__ __forceinline__ explicit tc_half(double d) {
+    asm("cvt.rn.f16.f64 %0, %1;" : "=h"(bits) : "d"(d));
+  }
+  __device__ __forceinline__ explicit operator float() const {
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(bits));
+    return f;
+  }
+  __device__ __forceinline__ explicit operator double() const {
+    double d;
+    asm("cvt.f64.f16 %0, %1;" : "=d"(d) : "h"(bits));
+    return d;
+  }
+};

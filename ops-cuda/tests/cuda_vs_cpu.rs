@@ -1,5 +1,5 @@
 //! Every CUDA op against the CPU backend on proptest-drawn shapes: forward,
-//! backward and double backward, in f32 and f64, with the tolerances of
+//! backward and double backward, in f32, f64 and f16, with the tolerances of
 //! `common::tolerance`. A custom harness, so that without a GPU the cases are
 //! reported as skipped (with the reason), not as passed.
 //!
@@ -11,7 +11,6 @@ mod common;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
 use std::process::ExitCode;
-use tcgan_core::DType;
 use tcgan_ops_cpu::cpu;
 
 fn env_u64(name: &str, default: u64) -> u64 {
@@ -28,7 +27,7 @@ fn main() -> ExitCode {
         .into_iter()
         .filter(|c| filter.as_deref().is_none_or(|f| c.name.contains(f)))
         .collect();
-    let total = cases.len() * 2;
+    let total = cases.len() * common::DTYPES.len();
     let gpu = match tcgan_ops_cuda::cuda(0) {
         Ok(d) => d,
         Err(e) => {
@@ -49,7 +48,7 @@ fn main() -> ExitCode {
     };
     let (mut passed, mut failed) = (0, 0);
     for case in &cases {
-        for dtype in [DType::F32, DType::F64] {
+        for dtype in common::DTYPES {
             let mut runner = TestRunner::new(config.clone());
             let strategy = (any::<u64>(), 1usize..=5, 1usize..=5, 1usize..=5);
             let outcome = runner.run(&strategy, |(seed, d0, d1, d2)| {

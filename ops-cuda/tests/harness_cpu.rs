@@ -12,7 +12,7 @@ use tcgan_ops_cpu::cpu;
 fn every_case_runs_and_matches_itself() {
     let dev = cpu();
     for case in cases() {
-        for dtype in [DType::F32, DType::F64] {
+        for dtype in common::DTYPES {
             for (seed, d) in [(1u64, [1, 1, 1]), (2, [2, 3, 4])] {
                 if let Err(m) = check(&case, seed, &d, dtype, &dev, &dev) {
                     panic!("{} ({dtype:?}, dims {d:?}): {}", case.name, m.0);

@@ -58,10 +58,11 @@ impl AugmentPipe {
         Self::new(AugmentKwargs::preset(name)?, device)
     }
 
-    /// The geometric filter (`Hz_geom`) in `dtype`.
+    /// The geometric filter (`Hz_geom`) in `dtype` (f32 for f16 images: the
+    /// filtering ops take a filter of any float type).
     pub fn hz_geom(&self, dtype: DType) -> &Tensor {
         match dtype {
-            DType::F32 => &self.hz_geom[0],
+            DType::F32 | DType::F16 => &self.hz_geom[0],
             DType::F64 => &self.hz_geom[1],
         }
     }

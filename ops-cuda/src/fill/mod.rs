@@ -1,4 +1,4 @@
-//! Constant fill and f32 <-> f64 conversion.
+//! Constant fill and conversion between f32, f64 and f16.
 
 use crate::device::{ctype, grid, kname, launch, Inner};
 use crate::kernels::{no_defines, KernelSource};
@@ -11,8 +11,13 @@ pub const SOURCE: KernelSource = KernelSource {
     kernels: &[
         "fill<float>",
         "fill<double>",
+        "fill<tc_half>",
         "cast<float, double>",
         "cast<double, float>",
+        "cast<float, tc_half>",
+        "cast<tc_half, float>",
+        "cast<double, tc_half>",
+        "cast<tc_half, double>",
     ],
     defines: no_defines,
 };
