@@ -4,6 +4,7 @@
 //! head `out_c` whose dot product with the mapped label is the conditional
 //! logit. The output is `[N, 2] = [uncond, cond]`, or `[N, 1]` without labels.
 
+use super::fp16::{fp16_resolution, Fp16Switch};
 use super::kwargs::{
     act, channels_at, check_resolution, Architecture, DiscriminatorKwargs, FilterKwarg,
     MappingNetworkKwargs,
@@ -13,7 +14,7 @@ use super::mapping::MappingNetwork;
 use crate::module::{child, key, leaf, Init, Module, TensorKind, Visitor};
 use crate::ops::{downsample2d, minibatch_std, setup_filter};
 use crate::{Error, Result};
-use tcgan_core::{Activation, Tensor};
+use tcgan_core::{Activation, DType, Tensor};
 
 /// `DiscriminatorBlock`: one resolution, halving it.
 #[derive(Debug)]
@@ -29,6 +30,8 @@ pub struct DiscriminatorBlock {
     pub skip: Option<Conv2dLayer>,
     /// Layers counted for Freeze-D.
     pub num_layers: usize,
+    /// Among the `num_fp16_res` highest resolutions.
+    pub use_fp16: bool,
 }
 
 impl DiscriminatorBlock {
@@ -46,6 +49,7 @@ impl DiscriminatorBlock {
         resample_filter: &FilterKwarg,
         conv_clamp: Option<f64>,
         freeze_layers: usize,
+        use_fp16: bool,
     ) -> Result<Self> {
         if in_channels != 0 && in_channels != tmp_channels {
             return Err(Error::config(
@@ -111,17 +115,20 @@ impl DiscriminatorBlock {
             conv1,
             skip,
             num_layers,
+            use_fp16,
         })
     }
 
+    /// `(x, img) = block(x, img)`, both computed and returned in `dtype`.
     pub fn forward(
         &self,
         x: Option<&Tensor>,
         img: Option<&Tensor>,
+        dtype: DType,
     ) -> Result<(Tensor, Option<Tensor>)> {
         let r = self.resolution;
-        let mut x = x.cloned();
-        let mut img = img.cloned();
+        let mut x = x.map(|x| x.to_dtype(dtype)).transpose()?;
+        let mut img = img.map(|i| i.to_dtype(dtype)).transpose()?;
         if let Some(fromrgb) = &self.fromrgb {
             let im = img
                 .as_ref()
@@ -304,11 +311,13 @@ impl DiscriminatorEpilogue {
                 x.dims(),
             ));
         }
-        let mut x = x.clone();
+        // The head never runs in f16: it computes in its parameters' dtype.
+        let dtype = self.conv.weight.dtype();
+        let mut x = x.to_dtype(dtype)?;
         if let Some(fromrgb) = &self.fromrgb {
             let img = img
                 .ok_or_else(|| Error::config("DiscriminatorEpilogue", "needs the image (skip)"))?;
-            x = x.add(&fromrgb.forward(img, 1.0)?)?;
+            x = x.add(&fromrgb.forward(&img.to_dtype(dtype)?, 1.0)?)?;
         }
         if self.mbstd_num_channels > 0 {
             x = minibatch_std(&x, self.mbstd_group_size, self.mbstd_num_channels)?;
@@ -368,6 +377,8 @@ pub struct Discriminator {
     /// used by `forward`.
     pub transition: Option<Tensor>,
     pub b4: DiscriminatorEpilogue,
+    /// Runs the `use_fp16` blocks in f16 when on.
+    pub fp16: Fp16Switch,
 }
 
 impl Discriminator {
@@ -394,6 +405,7 @@ impl Discriminator {
         let block_act = act(&k.block_kwargs.activation)?;
         let mut blocks = Vec::new();
         let mut layer_idx = 0;
+        let fp16_from = fp16_resolution(k.img_resolution, k.num_fp16_res);
         for &res in &resolutions {
             let in_channels = if res < k.img_resolution { ch(res) } else { 0 };
             let block = DiscriminatorBlock::new(
@@ -409,6 +421,7 @@ impl Discriminator {
                 &k.block_kwargs.resample_filter,
                 k.conv_clamp,
                 k.block_kwargs.freeze_layers,
+                res >= fp16_from,
             )?;
             layer_idx += block.num_layers;
             blocks.push(block);
@@ -444,7 +457,13 @@ impl Discriminator {
             mapping,
             transition,
             b4,
+            fp16: Fp16Switch::default(),
         })
+    }
+
+    /// Runs the `num_fp16_res` highest resolutions in f16 (see `networks::fp16`).
+    pub fn set_fp16(&self, on: bool) {
+        self.fp16.set(on);
     }
 
     /// Sets the `transition` buffer (an error without labels).
@@ -488,7 +507,10 @@ impl Discriminator {
         let mut x: Option<Tensor> = None;
         let mut im = Some(img.clone());
         for block in &self.blocks {
-            let (nx, nimg) = block.forward(x.as_ref(), im.as_ref())?;
+            let dtype = self
+                .fp16
+                .block_dtype(block.use_fp16, self.b4.conv.weight.dtype());
+            let (nx, nimg) = block.forward(x.as_ref(), im.as_ref(), dtype)?;
             if let Some(t) = trace.as_deref_mut() {
                 t.blocks.push((block.resolution, nx.clone()));
             }

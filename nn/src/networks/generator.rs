@@ -83,6 +83,11 @@ impl Generator {
         self.synthesis.set_training(on);
     }
 
+    /// Runs the `num_fp16_res` highest resolutions in f16 (see `networks::fp16`).
+    pub fn set_fp16(&self, on: bool) {
+        self.synthesis.fp16.set(on);
+    }
+
     /// `img = G(z, c, truncation_psi, truncation_cutoff, noise_mode, fused_modconv)`.
     /// `c` may be `None` when `c_dim == 0`.
     pub fn forward(

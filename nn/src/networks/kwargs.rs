@@ -141,8 +141,8 @@ impl MappingNetworkKwargs {
 pub struct SynthesisKwargs {
     pub channel_base: usize,
     pub channel_max: usize,
-    /// Accepted for compatibility; tcgan computes every resolution in the
-    /// network's dtype (fp16 is not emulated).
+    /// The number of highest resolutions whose blocks run in f16 when the
+    /// network's `Fp16Switch` is on (see `networks::fp16`).
     pub num_fp16_res: usize,
     pub conv_clamp: Option<f64>,
     pub architecture: Architecture,
@@ -252,7 +252,7 @@ pub struct DiscriminatorKwargs {
     pub channel_base: usize,
     #[serde(default = "default_channel_max")]
     pub channel_max: usize,
-    /// Accepted for compatibility; see `SynthesisKwargs::num_fp16_res`.
+    /// See `SynthesisKwargs::num_fp16_res`.
     #[serde(default)]
     pub num_fp16_res: usize,
     #[serde(default)]

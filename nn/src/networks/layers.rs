@@ -188,7 +188,16 @@ impl Conv2dLayer {
                 x.dims(),
             ));
         }
-        let w = self.weight.mul_scalar(self.weight_gain)?;
+        // In an f16 block the layer's f32 parameters are rounded to f16 for use.
+        let w = self
+            .weight
+            .mul_scalar(self.weight_gain)?
+            .to_dtype(x.dtype())?;
+        let b = self
+            .bias
+            .as_ref()
+            .map(|b| b.to_dtype(x.dtype()))
+            .transpose()?;
         let p = self.padding as isize;
         let x = conv2d_resample(
             x,
@@ -207,7 +216,7 @@ impl Conv2dLayer {
             Some(self.act_gain * gain),
             self.conv_clamp.map(|c| c * gain),
         );
-        Ok(x.bias_act(self.bias.as_ref(), 1, &s)?)
+        Ok(x.bias_act(b.as_ref(), 1, &s)?)
     }
 }
 

@@ -4,6 +4,7 @@
 //! parameter names and initialisation.
 
 pub mod discriminator;
+pub mod fp16;
 pub mod generator;
 pub mod kwargs;
 pub mod layers;
@@ -14,6 +15,7 @@ pub mod synthesis;
 pub use discriminator::{
     Discriminator, DiscriminatorBlock, DiscriminatorEpilogue, DiscriminatorTrace,
 };
+pub use fp16::{fp16_resolution, Fp16Switch};
 pub use generator::{Generator, GeneratorOptions};
 pub use kwargs::{
     Architecture, DiscriminatorBlockKwargs, DiscriminatorKwargs, EpilogueKwargs, FilterKwarg,

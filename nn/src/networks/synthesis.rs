@@ -4,6 +4,7 @@
 //! resolutions (architecture `skip`), or residual blocks (`resnet`), or the
 //! plain chain (`orig`).
 
+use super::fp16::{fp16_resolution, Fp16Switch};
 use super::kwargs::{
     act, channels_at, check_resolution, Architecture, FilterKwarg, SynthesisKwargs,
 };
@@ -13,7 +14,7 @@ use crate::module::{child, key, leaf, Init, Module, TensorKind, Visitor};
 use crate::ops::{bias_act::spec, modulated_conv2d, setup_filter, upsample2d, ModConvArgs};
 use crate::{Error, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
-use tcgan_core::{Activation, Tensor};
+use tcgan_core::{Activation, DType, Tensor};
 
 /// Per-call options of the synthesis network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,7 +160,7 @@ impl SynthesisLayer {
             Some(self.activation.default_gain() * gain),
             self.conv_clamp.map(|c| c * gain),
         );
-        Ok(x.bias_act(Some(&self.bias), 1, &s)?)
+        Ok(x.bias_act(Some(&self.bias.to_dtype(x.dtype())?), 1, &s)?)
     }
 }
 
@@ -231,7 +232,7 @@ impl ToRGBLayer {
         };
         let x = modulated_conv2d(x, &self.weight, &styles, None, None, &args)?;
         Ok(x.bias_act(
-            Some(&self.bias),
+            Some(&self.bias.to_dtype(x.dtype())?),
             1,
             &spec(Activation::Linear, None, None, self.conv_clamp),
         )?)
@@ -263,6 +264,8 @@ pub struct SynthesisBlock {
     pub skip: Option<Conv2dLayer>,
     pub num_conv: usize,
     pub num_torgb: usize,
+    /// Among the `num_fp16_res` highest resolutions.
+    pub use_fp16: bool,
 }
 
 impl SynthesisBlock {
@@ -275,6 +278,7 @@ impl SynthesisBlock {
         resolution: usize,
         img_channels: usize,
         is_last: bool,
+        use_fp16: bool,
         kw: &SynthesisKwargs,
     ) -> Result<Self> {
         let name = format!("synthesis.b{resolution}");
@@ -351,10 +355,13 @@ impl SynthesisBlock {
             skip,
             num_conv,
             num_torgb,
+            use_fp16,
         })
     }
 
-    /// `(x, img) = block(x, img, ws)` with `ws [N, num_conv + num_torgb, w_dim]`.
+    /// `(x, img) = block(x, img, ws)` with `ws [N, num_conv + num_torgb, w_dim]`;
+    /// `x` comes out in `dtype` (f16 for an f16 block), `img` in `ws`'s dtype.
+    #[allow(clippy::too_many_arguments)]
     pub fn forward(
         &self,
         x: Option<&Tensor>,
@@ -362,6 +369,7 @@ impl SynthesisBlock {
         ws: &Tensor,
         opts: &SynthesisOptions,
         training: bool,
+        dtype: DType,
         rng: &mut dyn NoiseSource,
     ) -> Result<(Tensor, Option<Tensor>)> {
         let count = self.num_conv + self.num_torgb;
@@ -374,12 +382,15 @@ impl SynthesisBlock {
         }
         let mut w_iter = (0..count).map(|i| ws.narrow(1, i, 1).and_then(|w| w.squeeze(1)));
         let mut next_w = || -> Result<Tensor> { Ok(w_iter.next().expect("counted above")?) };
-        let fused = opts.fused_modconv.unwrap_or(!training);
         let n = ws.dim(0);
+        // Officially an f16 block fuses only single samples even in eval mode.
+        let fused = opts
+            .fused_modconv
+            .unwrap_or(!training && (dtype != DType::F16 || n == 1));
         let nm = opts.noise_mode;
 
         let x = match (&self.constant, x) {
-            (Some(c), _) => c.unsqueeze(0)?.repeat(&[n, 1, 1, 1])?,
+            (Some(c), _) => c.to_dtype(dtype)?.unsqueeze(0)?.repeat(&[n, 1, 1, 1])?,
             (None, Some(x)) => {
                 let r = self.resolution / 2;
                 if x.rank() != 4 || x.dims()[1..] != [self.in_channels, r, r] {
@@ -389,7 +400,7 @@ impl SynthesisBlock {
                         x.dims(),
                     ));
                 }
-                x.clone()
+                x.to_dtype(dtype)?
             }
             (None, None) => {
                 return Err(Error::config(
@@ -437,7 +448,8 @@ impl SynthesisBlock {
             None => None,
         };
         if let Some(torgb) = &self.torgb {
-            let y = torgb.forward(&x, &next_w()?, fused)?;
+            // Images stay in the network's dtype (f32) across all blocks.
+            let y = torgb.forward(&x, &next_w()?, fused)?.to_dtype(ws.dtype())?;
             img = Some(match img {
                 Some(img) => img.add(&y)?,
                 None => y,
@@ -479,6 +491,8 @@ pub struct SynthesisNetwork {
     pub blocks: Vec<SynthesisBlock>,
     pub num_ws: usize,
     training: AtomicBool,
+    /// Runs the `use_fp16` blocks in f16 when on.
+    pub fp16: Fp16Switch,
 }
 
 impl SynthesisNetwork {
@@ -504,6 +518,7 @@ impl SynthesisNetwork {
         }
         let mut blocks = Vec::new();
         let mut num_ws = 0;
+        let fp16_from = fp16_resolution(img_resolution, kw.num_fp16_res);
         for &res in &resolutions {
             let in_channels = if res > 4 { ch(res / 2) } else { 0 };
             let is_last = res == img_resolution;
@@ -515,6 +530,7 @@ impl SynthesisNetwork {
                 res,
                 img_channels,
                 is_last,
+                res >= fp16_from,
                 kw,
             )?;
             num_ws += block.num_conv;
@@ -530,6 +546,7 @@ impl SynthesisNetwork {
             blocks,
             num_ws,
             training: AtomicBool::new(false),
+            fp16: Fp16Switch::default(),
         })
     }
 
@@ -574,11 +591,12 @@ impl SynthesisNetwork {
         for block in &self.blocks {
             let cur = ws.narrow(1, w_idx, block.num_conv + block.num_torgb)?;
             w_idx += block.num_conv;
+            let dtype = self.fp16.block_dtype(block.use_fp16, ws.dtype());
             let (x, img) = match out.last() {
                 Some((_, x, img)) => {
-                    block.forward(Some(x), img.as_ref(), &cur, opts, training, rng)?
+                    block.forward(Some(x), img.as_ref(), &cur, opts, training, dtype, rng)?
                 }
-                None => block.forward(None, None, &cur, opts, training, rng)?,
+                None => block.forward(None, None, &cur, opts, training, dtype, rng)?,
             };
             out.push((block.resolution, x, img));
         }

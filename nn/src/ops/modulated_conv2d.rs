@@ -1,11 +1,12 @@
 //! The modulated convolution of StyleGAN2's synthesis layers: the weight is
 //! scaled per sample by the styles, optionally demodulated, and either applied
 //! as one grouped convolution (fused) or by scaling the activations before and
-//! after a shared convolution (not fused; the same up to rounding).
+//! after a shared convolution (not fused; the same up to rounding). With f16
+//! activations the weights and styles are prepared in f32 and rounded for use.
 
 use super::conv2d_resample::{conv2d_resample, conv2d_resample_transposed};
 use crate::{Error, Result};
-use tcgan_core::Tensor;
+use tcgan_core::{DType, Tensor};
 
 /// Arguments of `modulated_conv2d` besides the tensors (official defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -68,6 +69,20 @@ pub fn modulated_conv2d(
         ));
     }
 
+    // With f16 activations, scale weight and styles to a maximum of about one
+    // so that the products cannot overflow; demodulation cancels the scales.
+    let dtype = x.dtype();
+    let pre_normalized;
+    let (weight, styles) = if dtype == DType::F16 && args.demodulate {
+        let fan_in = ((i * kh * kw) as f64).sqrt();
+        let w = weight.div(&weight.abs()?.max_keepdim(&[1, 2, 3])?.mul_scalar(fan_in)?)?;
+        let s = styles.div(&styles.abs()?.max_keepdim(&[1])?)?;
+        pre_normalized = (w, s);
+        (&pre_normalized.0, &pre_normalized.1)
+    } else {
+        (weight, styles)
+    };
+
     if args.fused_modconv {
         // Per-sample (demodulated) weights, one grouped convolution over the
         // batch; a transposed convolution reads them transposed.
@@ -76,7 +91,8 @@ pub fn modulated_conv2d(
         let x = if args.up > 1 {
             let wt = weight
                 .modulate_weight(styles, args.demodulate, true)?
-                .reshape([n * i, o, kh, kw])?;
+                .reshape([n * i, o, kh, kw])?
+                .to_dtype(dtype)?;
             conv2d_resample_transposed(
                 &x,
                 &wt,
@@ -91,7 +107,8 @@ pub fn modulated_conv2d(
         } else {
             let w = weight
                 .modulate_weight(styles, args.demodulate, false)?
-                .reshape([n * o, i, kh, kw])?;
+                .reshape([n * o, i, kh, kw])?
+                .to_dtype(dtype)?;
             conv2d_resample(
                 &x,
                 &w,
@@ -106,7 +123,7 @@ pub fn modulated_conv2d(
         };
         let x = x.reshape([n, o, x.dim(2), x.dim(3)])?;
         return match noise {
-            Some(noise) => Ok(x.add(noise)?),
+            Some(noise) => Ok(x.add(&noise.to_dtype(dtype)?)?),
             None => Ok(x),
         };
     }
@@ -120,17 +137,19 @@ pub fn modulated_conv2d(
                 .square()?
                 .matmul_t(&wsq, false, true)?
                 .add_scalar(tcgan_core::DEMOD_EPS)?
-                .rsqrt()?,
+                .rsqrt()?
+                .to_dtype(dtype)?,
         )
     } else {
         None
     };
+    let noise = noise.map(|z| z.to_dtype(dtype)).transpose()?;
 
     // Scale the activations before and after one shared convolution.
-    let x = x.mul(&styles.reshape([n, i, 1, 1])?)?;
+    let x = x.mul(&styles.reshape([n, i, 1, 1])?.to_dtype(dtype)?)?;
     let x = conv2d_resample(
         &x,
-        weight,
+        &weight.to_dtype(dtype)?,
         resample_filter,
         args.up,
         args.down,
@@ -139,7 +158,7 @@ pub fn modulated_conv2d(
         args.flip_weight,
         false,
     )?;
-    Ok(match (&dcoefs, noise) {
+    Ok(match (&dcoefs, &noise) {
         (Some(d), Some(noise)) => x.mul(&d.reshape([n, o, 1, 1])?)?.add(noise)?,
         (Some(d), None) => x.mul(&d.reshape([n, o, 1, 1])?)?,
         (None, Some(noise)) => x.add(noise)?,
