@@ -164,6 +164,56 @@ fn a_tiny_run_writes_its_files_with_finite_losses() {
 }
 
 #[test]
+fn an_fp16_run_trains_its_f16_blocks_with_finite_losses() {
+    let (o32, ds) = tiny(&[]);
+    let (mut o16, _) = tiny(&["--fp16=1"]);
+    assert!(o16.fp16 && !o32.fp16);
+    o16.total_kimg = 0.016;
+    let mut o32 = o32;
+    o32.total_kimg = 0.016;
+    let dir = scratch("fp16");
+    let s16 = tensors(&train(&o16, &ds, &dir.join("f16"), None));
+    let s32 = tensors(&train(&o32, &ds, &dir.join("f32"), None));
+    // The first tick holds the first step, with both regularizations.
+    let stats = std::fs::read_to_string(dir.join("f16/stats.jsonl")).unwrap();
+    for line in stats.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(v["Loss/G/loss"]["mean"]
+            .as_f64()
+            .is_some_and(f64::is_finite));
+    }
+    let first: serde_json::Value = serde_json::from_str(stats.lines().next().unwrap()).unwrap();
+    for k in ["Loss/D/loss", "Loss/r1_penalty", "Loss/pl_penalty"] {
+        assert!(
+            first[k]["mean"].as_f64().is_some_and(f64::is_finite),
+            "{k} missing or not finite: {first}"
+        );
+    }
+    // Same start, same data: the f16 blocks move the weights a little differently.
+    let (mut differ, mut total) = (0usize, 0usize);
+    for ((k16, a), (k32, b)) in s16.iter().zip(&s32) {
+        assert_eq!(k16, k32);
+        assert!(a.iter().all(|v| v.is_finite()), "{k16} not finite");
+        if k16.starts_with("G_ema.synthesis.b32.conv1.weight") {
+            let d = a
+                .iter()
+                .zip(b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0f32, f32::max);
+            let m = b.iter().map(|y| y.abs()).fold(0f32, f32::max);
+            assert!(d > 0.0 && d < 0.05 * m, "{k16}: max difference {d} of {m}");
+        }
+        differ += usize::from(a != b);
+        total += 1;
+    }
+    assert!(
+        differ > total / 4,
+        "only {differ} of {total} tensors changed"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn resuming_continues_bit_for_bit() {
     let (mut o, ds) = tiny(&[]);
     // 32 steps of 4 images: every lazy regularization phase runs, twice.

@@ -34,7 +34,7 @@ fn device_name(args: &TrainArgs) -> &'static str {
 
 fn train(args: TrainArgs) -> Result<()> {
     if let Some(name) = &args.bench {
-        return bench::run_bench(name, args.p, device_name(&args));
+        return bench::run_bench(name, args.p, device_name(&args), args.fp16.unwrap_or(false));
     }
     let outdir = args.outdir.clone().context("--outdir is required")?;
     let data = args.data.clone().context("--data is required")?;

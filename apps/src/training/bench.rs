@@ -43,7 +43,13 @@ struct BenchConfig {
 /// R1 gamma 1, no fp16, no clamping; and auto128, the official "expected
 /// training time" run (128x128, `--cfg=auto` on one GPU: batch 32, ADA bgc).
 /// All are conditional with c_dim 10 and transition 0.5.
-pub fn bench_setup(name: &str, augment_p: Option<f64>, device: DeviceKind) -> Result<RunSetup> {
+/// `fp16` runs the f16 blocks of auto128 in f16 (the others have none).
+pub fn bench_setup(
+    name: &str,
+    augment_p: Option<f64>,
+    device: DeviceKind,
+    fp16: bool,
+) -> Result<RunSetup> {
     let fixed = |res, cbase, map, batch| BenchConfig {
         res,
         cbase,
@@ -82,6 +88,9 @@ pub fn bench_setup(name: &str, augment_p: Option<f64>, device: DeviceKind) -> Re
         }
         other => bail!("--bench={other}: expected bench32, bench64 or auto128"),
     };
+    if fp16 && b.num_fp16_res == 0 {
+        bail!("--fp16=1: --bench={name} has no f16 blocks (num_fp16_res = 0); auto128 has 4");
+    }
     let augment_p = if b.always_augment {
         Some(augment_p.unwrap_or(0.0))
     } else {
@@ -166,6 +175,7 @@ pub fn bench_setup(name: &str, augment_p: Option<f64>, device: DeviceKind) -> Re
         t_end_kimg: 1.0,
         kimg_per_tick: 1e9,
         device,
+        fp16,
         resume: None,
         run_dir: String::new(),
     };
@@ -187,13 +197,13 @@ pub fn bench_setup(name: &str, augment_p: Option<f64>, device: DeviceKind) -> Re
 
 /// Runs a benchmark and prints its table; the last line is
 /// `<name> sec/kimg=<float> peak_rss_mb=<int>`.
-pub fn run_bench(name: &str, augment_p: Option<f64>, device_name: &str) -> Result<()> {
+pub fn run_bench(name: &str, augment_p: Option<f64>, device_name: &str, fp16: bool) -> Result<()> {
     let kind = if device_name == "cpu" {
         DeviceKind::Cpu
     } else {
         DeviceKind::Cuda
     };
-    let setup = bench_setup(name, augment_p, kind)?;
+    let setup = bench_setup(name, augment_p, kind, fp16)?;
     let log = Logger::stdout_only();
     let summary = run(&setup, device_name, &log)?;
     let timed = &summary.step_seconds[1..];
@@ -204,10 +214,13 @@ pub fn run_bench(name: &str, augment_p: Option<f64>, device_name: &str) -> Resul
     let peak_rss_mb = crate::device::peak_rss_bytes() / (1 << 20);
     let peak_gpu_mb = summary.peak_gpu_bytes / (1 << 20);
     let threads = rayon::current_num_threads();
-    let label = match augment_p {
+    let mut label = match augment_p {
         Some(p) => format!("{name} + bgc p={p}"),
         None => name.to_string(),
     };
+    if fp16 {
+        label += " + fp16";
+    }
     println!();
     println!("| benchmark | sec/iter | sec/kimg | official sec/kimg (PyTorch CPU, 2 threads) | peak RSS |");
     println!("|---|---|---|---|---|");
@@ -232,7 +245,7 @@ mod tests {
 
     #[test]
     fn auto128_is_the_official_cfg_auto_run_on_one_gpu() {
-        let o = bench_setup("auto128", None, DeviceKind::Cpu)
+        let o = bench_setup("auto128", None, DeviceKind::Cpu, false)
             .unwrap()
             .options;
         // train.py --cfg=auto at 128x128 on 1 GPU: batch 32, fmaps 0.5, gamma 0.1024, ...
@@ -248,6 +261,13 @@ mod tests {
             o.augment_kwargs.is_some(),
             "the official run trains with ADA"
         );
-        assert!(bench_setup("bench128", None, DeviceKind::Cpu).is_err());
+        assert!(bench_setup("bench128", None, DeviceKind::Cpu, false).is_err());
+        assert!(
+            bench_setup("auto128", None, DeviceKind::Cpu, true)
+                .unwrap()
+                .options
+                .fp16
+        );
+        assert!(bench_setup("bench32", None, DeviceKind::Cpu, true).is_err());
     }
 }

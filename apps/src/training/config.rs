@@ -210,6 +210,10 @@ pub struct TrainingOptions {
     pub t_end_kimg: f64,
     pub kimg_per_tick: f64,
     pub device: DeviceKind,
+    /// Whether the `num_fp16_res` blocks run in f16 (`--fp16`); absent in
+    /// options written before the flag existed.
+    #[serde(default)]
+    pub fp16: bool,
     pub resume: Option<String>,
     pub run_dir: String,
 }
@@ -337,6 +341,10 @@ pub fn resolve(
 
     let fp32 = args.fp32.unwrap_or(false);
     let (num_fp16_res, conv_clamp) = if fp32 { (0, None) } else { (4, Some(256.0)) };
+    let fp16 = args.fp16.unwrap_or(false);
+    if fp16 && fp32 {
+        return fail("--fp16=1 runs the num_fp16_res blocks in f16, which --fp32=1 sets to none");
+    }
     let channel_base = args.cbase.unwrap_or((spec.fmaps * 32768.0) as usize);
     let channel_max = args.cmax.unwrap_or(512);
     let map = args.map.unwrap_or(spec.map);
@@ -571,6 +579,7 @@ pub fn resolve(
         t_end_kimg: t_end,
         kimg_per_tick,
         device: args.device.unwrap_or(DeviceKind::Cpu),
+        fp16,
         resume: args.resume.as_ref().map(|p| p.display().to_string()),
         run_dir: String::new(),
     };
@@ -746,5 +755,8 @@ mod tests {
         assert!(bad(&["--subset=5000"]).contains("between 1 and 1000"));
         assert!(bad(&["--batch=10"]).contains("minibatch-std group size"));
         assert!(bad(&["--gpus=2", "--batch=3"]).contains("divisible by --gpus"));
+        assert!(bad(&["--fp16=1", "--fp32=1"]).contains("--fp32=1 sets to none"));
+        let (_, o) = resolve(&args(&["--fp16"]), &data(32)).unwrap();
+        assert!(o.fp16 && o.G_kwargs.synthesis_kwargs.num_fp16_res == 4);
     }
 }

@@ -92,6 +92,10 @@ impl Nets {
         g_ema.copy_state_from(&g)?;
         g.set_training(true);
         g_ema.set_training(false);
+        for net in [&g, &g_ema] {
+            net.set_fp16(o.fp16);
+        }
+        d.set_fp16(o.fp16);
         g.set_requires_grad(false)?;
         d.set_requires_grad(false)?;
         g_ema.set_requires_grad(false)?;

@@ -165,6 +165,11 @@ pub struct TrainArgs {
     /// Disable mixed precision (num_fp16_res = 0, conv_clamp = none).
     #[arg(long, value_parser = parse_bool, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub fp32: Option<bool>,
+    /// Run the num_fp16_res highest resolutions of G and D in f16, as the
+    /// official code does on GPUs (values stored in f16, each op computed in
+    /// f32 and rounded once) [default: 0: everything in f32, faster on the CPU].
+    #[arg(long, value_parser = parse_bool, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub fp16: Option<bool>,
     /// Accepted for compatibility with the official flags; no effect here.
     #[arg(long, value_parser = parse_bool, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL", hide = true)]
     pub nhwc: Option<bool>,

@@ -132,7 +132,8 @@ impl SynthesisLayer {
         let noise = match (noise_mode, &self.noise_strength, &self.noise_const) {
             (NoiseMode::Random, Some(s), _) => {
                 let r = self.resolution;
-                Some(rng.randn(&self.name, &[n, 1, r, r], x)?.mul(s)?)
+                // Drawn like the parameters (f32), also for an f16 block.
+                Some(rng.randn(&self.name, &[n, 1, r, r], s)?.mul(s)?)
             }
             (NoiseMode::Const, Some(s), Some(c)) => Some(c.mul(s)?),
             _ => None,
