@@ -16,6 +16,7 @@
 # bundle), TCGAN_GOLDEN_GROUPS (groups to check; default: the implemented
 # groups listed in scripts/test.sh, carried into a bundle as golden-groups),
 # TCGAN_BENCH (benchmark name given to `train --bench`, default auto128),
+# TCGAN_BENCH_FP16=1 (time it with the f16 blocks on, `train --fp16`),
 # TCGAN_CUDA_LIB (folders to add to LD_LIBRARY_PATH for libnvrtc/libcublas/libnccl).
 set -uo pipefail
 
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --bin-dir) bin_dir="$2"; mode=run; shift 2 ;;
     --bundle) bundle_dir="$2"; mode=bundle; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "gpu-check: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -129,8 +130,10 @@ else
 fi
 
 bench="${TCGAN_BENCH:-auto128}"
+bench_flags=()
+[ "${TCGAN_BENCH_FP16:-0}" = 1 ] && bench_flags=(--fp16)
 if [ -x "$bin_dir/train" ]; then
-  step 220 "$bin_dir/train" --bench "$bench" --device cuda
+  step 220 "$bin_dir/train" --bench "$bench" --device cuda "${bench_flags[@]}"
   last="$(echo "$out" | tail -1)"
   if [[ "$last" == "$bench sec/kimg="* ]]; then
     row "train --bench $bench" "${last#"$bench "}" "${secs} s; official: 12.5-13.7 s/kimg on V100, 6.79 on A100"
