@@ -20,6 +20,14 @@ fn g_kwargs() -> GeneratorKwargs {
     .unwrap()
 }
 
+fn generator(seed: u64) -> Generator {
+    Generator::new(
+        &mut Init::new(&mut Rng::new(seed), &cpu(), DType::F32),
+        &g_kwargs(),
+    )
+    .unwrap()
+}
+
 fn d_kwargs() -> DiscriminatorKwargs {
     serde_json::from_value(serde_json::json!({
         "c_dim": 3, "img_resolution": 32, "img_channels": 3,
@@ -56,11 +64,7 @@ fn opts(fused: Option<bool>) -> GeneratorOptions {
 
 #[test]
 fn generator_runs_the_top_resolutions_in_f16_and_stays_close_to_f32() {
-    let g = Generator::new(
-        &mut Init::new(&mut Rng::new(1), &cpu(), DType::F32),
-        &g_kwargs(),
-    )
-    .unwrap();
+    let g = generator(1);
     g.mapping.set_transition(1.0).unwrap();
     let (z, c, _) = inputs(4);
     let ws = g
@@ -132,11 +136,7 @@ fn generator_runs_the_top_resolutions_in_f16_and_stays_close_to_f32() {
 
 #[test]
 fn generator_gradients_reach_the_f32_parameters_through_f16_blocks() {
-    let g = Generator::new(
-        &mut Init::new(&mut Rng::new(2), &cpu(), DType::F32),
-        &g_kwargs(),
-    )
-    .unwrap();
+    let g = generator(2);
     g.set_training(true);
     let (z, c, _) = inputs(2);
     let r = Rng::new(9)

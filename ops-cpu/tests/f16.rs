@@ -89,52 +89,33 @@ fn gradients_of_f16_tensors_are_f16_also_through_a_gradient() {
     let (x, _) = pair(&mut gen, &[2, 3, 5, 5]);
     let (w, _) = pair(&mut gen, &[3, 3, 3, 3]);
     // Scaled down so that the fourth-power terms stay inside the f16 range.
-    let x = x.mul_scalar(0.25).unwrap().requires_grad_(true).unwrap();
-    let w = w.mul_scalar(0.25).unwrap().requires_grad_(true).unwrap();
-    // An R1-style penalty: the squared input gradient, differentiated again.
-    let y = x
-        .conv2d(&w, 1, 1, 1)
-        .unwrap()
-        .square()
-        .unwrap()
-        .sum_all()
-        .unwrap();
-    let gx = grad(&[&y], &[], &[&x], true).unwrap().remove(0);
+    let (x, w) = (x.mul_scalar(0.25).unwrap(), w.mul_scalar(0.25).unwrap());
+    // An R1-style penalty, the squared input gradient, differentiated in w;
+    // returns the gradient of x and that of w, on the values of x and w in `dtype`.
+    let r1 = |dtype: DType| {
+        let leaf = |t: &Tensor| {
+            t.to_dtype(dtype)
+                .unwrap()
+                .detach()
+                .requires_grad_(true)
+                .unwrap()
+        };
+        let (x, w) = (leaf(&x), leaf(&w));
+        let y = x.conv2d(&w, 1, 1, 1).unwrap().square().unwrap();
+        let gx = grad(&[&y.sum_all().unwrap()], &[], &[&x], true)
+            .unwrap()
+            .remove(0);
+        let penalty = gx.square().unwrap().sum_all().unwrap();
+        let gw = grad(&[&penalty], &[], &[&w], false).unwrap().remove(0);
+        (gx, gw)
+    };
+    let (gx, gw) = r1(DType::F16);
     assert_eq!(gx.dtype(), DType::F16);
-    let penalty = gx.square().unwrap().sum_all().unwrap();
-    let gw = grad(&[&penalty], &[], &[&w], false).unwrap().remove(0);
     assert_eq!(gw.dtype(), DType::F16);
     assert_eq!(gw.dims(), w.dims());
 
     // The same in f32 on the same values: f16 rounding moves it by little.
-    let xf = x
-        .detach()
-        .to_dtype(DType::F32)
-        .unwrap()
-        .requires_grad_(true)
-        .unwrap();
-    let wf = w
-        .detach()
-        .to_dtype(DType::F32)
-        .unwrap()
-        .requires_grad_(true)
-        .unwrap();
-    let yf = xf
-        .conv2d(&wf, 1, 1, 1)
-        .unwrap()
-        .square()
-        .unwrap()
-        .sum_all()
-        .unwrap();
-    let gxf = grad(&[&yf], &[], &[&xf], true).unwrap().remove(0);
-    let gwf = grad(
-        &[&gxf.square().unwrap().sum_all().unwrap()],
-        &[],
-        &[&wf],
-        false,
-    )
-    .unwrap()
-    .remove(0);
+    let (_, gwf) = r1(DType::F32);
     let (a, b) = (gw.to_vec_f32().unwrap(), gwf.to_vec_f32().unwrap());
     let scale = b.iter().fold(0f32, |m, v| m.max(v.abs()));
     for (i, (a, b)) in a.iter().zip(&b).enumerate() {
