@@ -254,10 +254,21 @@ fn host_tensor(name: &str, view: &TensorView) -> std::result::Result<HostTensor,
                 .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")))
                 .collect(),
         ),
+        // Half-size conversions load into the networks' f32 parameters.
+        Dtype::F16 => HostBuffer::F16(
+            raw.chunks_exact(2)
+                .map(|b| half::f16::from_le_bytes([b[0], b[1]]))
+                .collect(),
+        ),
+        Dtype::BF16 => HostBuffer::F32(
+            raw.chunks_exact(2)
+                .map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32())
+                .collect(),
+        ),
         other => {
             return Err(format!(
-            "tensor {name:?} has dtype {other:?}; only F32 and F64 are read (convert to float32)"
-        ))
+                "tensor {name:?} has dtype {other:?}; F32, F64, F16 and BF16 are read (convert to float32)"
+            ))
         }
     };
     Ok(HostTensor {
@@ -442,5 +453,37 @@ impl Checkpoint {
         self.build(prefix, device, dtype, |init| {
             MappingNetwork::new(init, &kwargs)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_precision_tensors_are_read_and_others_named() {
+        let values = [1.5f32, -2.0, 0.099_609_375];
+        let bf16: Vec<u8> = values
+            .iter()
+            .flat_map(|&v| half::bf16::from_f32(v).to_le_bytes())
+            .collect();
+        let view = TensorView::new(Dtype::BF16, vec![3], &bf16).unwrap();
+        let t = host_tensor("w", &view).unwrap();
+        assert_eq!(
+            (t.shape, t.data),
+            (vec![3], HostBuffer::F32(values.to_vec()))
+        );
+
+        let f16: Vec<u8> = values
+            .iter()
+            .flat_map(|&v| half::f16::from_f32(v).to_le_bytes())
+            .collect();
+        let view = TensorView::new(Dtype::F16, vec![3], &f16).unwrap();
+        assert_eq!(host_tensor("w", &view).unwrap().data.into_f32(), values);
+
+        let ints = [0u8; 12];
+        let view = TensorView::new(Dtype::I32, vec![3], &ints).unwrap();
+        let e = host_tensor("w", &view).unwrap_err();
+        assert!(e.contains("\"w\"") && e.contains("I32"), "{e}");
     }
 }

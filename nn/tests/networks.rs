@@ -335,6 +335,30 @@ fn checkpoint_round_trip_gives_identical_outputs() {
 }
 
 #[test]
+fn a_checkpoint_stored_in_f16_loads_into_f32_networks() {
+    let mut rng = Rng::new(11);
+    let g16 = Generator::new(&mut Init::new(&mut rng, &cpu(), DType::F16), &g_kwargs(4)).unwrap();
+    let path = temp_path("half.safetensors");
+    checkpoint::save(&path, &[("G", &g16)]).unwrap();
+    let g = Checkpoint::read(&path)
+        .unwrap()
+        .generator("G", &cpu(), DType::F32)
+        .unwrap();
+    let stored = g16.named_tensors();
+    let loaded = g.named_tensors();
+    assert_eq!(stored.len(), loaded.len());
+    for (a, b) in stored.iter().zip(&loaded) {
+        assert_eq!(a.key, b.key);
+        assert_eq!(
+            (a.tensor.dtype(), b.tensor.dtype()),
+            (DType::F16, DType::F32)
+        );
+        assert_eq!(values(&a.tensor), values(&b.tensor), "{}", a.key);
+    }
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
 fn checkpoint_errors_name_the_file_and_the_key() {
     let (g, d) = build(10);
     let path = temp_path("errors.safetensors");
