@@ -84,6 +84,22 @@ fn shape_errors_name_both_shapes_and_never_panic() {
     let d = a.to_dtype(DType::F64).unwrap();
     assert!(matches!(a.add(&d), Err(Error::DTypeMismatch { .. })));
     assert!(Tensor::from_vec(vec![1f32, 2.], [3], &cpu()).is_err());
+    // Inputs PyTorch refuses, which a kernel would read out of bounds.
+    let w1 = Tensor::zeros([3, 2, 1, 1], DType::F32, &cpu()).unwrap();
+    let msg = x.conv_transpose2d(&w1, 1, 0, 1, 1).unwrap_err().to_string();
+    assert!(
+        msg.contains("output_padding must be smaller than stride"),
+        "{msg}"
+    );
+    assert!(x.conv_transpose2d(&w1, 2, 0, 1, 1).is_ok());
+    let empty = Tensor::zeros([1, 3, 0, 8], DType::F32, &cpu()).unwrap();
+    let grid = Tensor::zeros([1, 2, 2, 2], DType::F32, &cpu()).unwrap();
+    let spec = tcgan_core::GridSampleSpec {
+        padding: tcgan_core::GridPadding::Zeros,
+        align_corners: false,
+    };
+    let msg = empty.grid_sample(&grid, &spec).unwrap_err().to_string();
+    assert!(msg.contains("empty H x W plane"), "{msg}");
 }
 
 #[test]

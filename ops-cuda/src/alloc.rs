@@ -160,14 +160,21 @@ impl Allocator {
         self.ctx
             .bind_to_thread()
             .map_err(|e| format!("bind context: {e:?}"))?;
+        // Every block is freed even after a failure (the map is drained either
+        // way); the first error is reported.
+        let mut first_error = None;
         for (size, ptrs) in s.free.drain() {
             for p in ptrs {
                 // SAFETY: p came from malloc_sync, is not in use and is freed once.
-                unsafe { result::free_sync(p) }.map_err(|e| format!("cuMemFree: {e:?}"))?;
-                s.stats.reserved -= size;
+                match unsafe { result::free_sync(p) } {
+                    Ok(()) => s.stats.reserved -= size,
+                    Err(e) => {
+                        first_error.get_or_insert_with(|| format!("cuMemFree: {e:?}"));
+                    }
+                }
             }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 }
 

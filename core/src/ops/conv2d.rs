@@ -197,6 +197,16 @@ impl Tensor {
 
     pub fn conv_transpose2d_spec(&self, w: &Tensor, spec: &ConvTranspose2dSpec) -> Result<Tensor> {
         check_conv("conv_transpose2d", self, w, spec.groups, false)?;
+        // As PyTorch: output padding only picks among the input sizes that a
+        // strided forward convolution maps to one output size.
+        if (0..2).any(|i| spec.output_padding[i] >= spec.stride[i]) {
+            return Err(Error::shape(
+                "conv_transpose2d",
+                self.shape(),
+                w.shape(),
+                format!("output_padding must be smaller than stride ({spec:?})"),
+            ));
+        }
         let [ho, wo] = spec
             .output_hw([self.dim(2), self.dim(3)], [w.dim(2), w.dim(3)])
             .ok_or_else(|| {

@@ -54,6 +54,10 @@ fn check(op: &'static str, x: &Shape, grid: &Tensor) -> Result<()> {
             "expected x [N, C, H, W] and grid [N, Ho, Wo, 2]",
         ));
     }
+    // PyTorch refuses an empty plane too: there is nothing to sample from.
+    if x.dim(2) == 0 || x.dim(3) == 0 {
+        return Err(Error::shape(op, x, g, "x has an empty H x W plane"));
+    }
     if grid.requires_grad() {
         return Err(Error::invalid(
             op,

@@ -43,14 +43,15 @@ struct ConvGeom {
 unsafe impl DeviceRepr for ConvGeom {}
 
 impl ConvGeom {
+    // In usize: an empty batch may carry planes whose i32 product overflows.
     fn r(&self) -> usize {
-        (self.c * self.kh * self.kw) as usize
+        self.c as usize * self.kh as usize * self.kw as usize
     }
     fn p(&self) -> usize {
-        (self.ho * self.wo) as usize
+        self.ho as usize * self.wo as usize
     }
     fn in_len(&self) -> usize {
-        (self.c * self.h * self.w) as usize
+        self.c as usize * self.h as usize * self.w as usize
     }
     fn pointwise(&self) -> bool {
         (self.kh, self.kw, self.sh, self.sw, self.ph, self.pw) == (1, 1, 1, 1, 0, 0)

@@ -32,7 +32,7 @@ pub fn grid_sample(
     spec: &GridSampleSpec,
 ) -> Result<CudaStorage> {
     let [n, c, h, w, plane_out] = dims(inner, xs, gs)?;
-    let out = inner.alloc((n * c * plane_out) as usize, x.dtype)?;
+    let out = inner.alloc(n as usize * c as usize * plane_out as usize, x.dtype)?;
     if out.len == 0 || xs.numel() == 0 {
         return Ok(out);
     }

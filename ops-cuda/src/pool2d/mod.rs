@@ -67,7 +67,7 @@ pub fn pool2d(
     spec: &Pool2dSpec,
 ) -> Result<CudaStorage> {
     let p = params(inner, xs, spec)?;
-    let n = xs.dim(0) * xs.dim(1) * (p.ho * p.wo) as usize;
+    let n = xs.dim(0) * xs.dim(1) * p.ho as usize * p.wo as usize;
     let out = inner.alloc(n, x.dtype)?;
     if n > 0 {
         let (o, xp, n32) = (out.device_ptr(), x.device_ptr(), n as u32);
@@ -99,7 +99,7 @@ pub fn max_pool2d_argmax(
     spec: &Pool2dSpec,
 ) -> Result<Vec<usize>> {
     let p = params(inner, xs, spec)?;
-    let n = xs.dim(0) * xs.dim(1) * (p.ho * p.wo) as usize;
+    let n = xs.dim(0) * xs.dim(1) * p.ho as usize * p.wo as usize;
     if n == 0 {
         return Ok(Vec::new());
     }
