@@ -17,7 +17,13 @@
 # groups listed in scripts/test.sh, carried into a bundle as golden-groups),
 # TCGAN_BENCH (benchmark name given to `train --bench`, default auto128),
 # TCGAN_BENCH_FP16=1 (time it with the f16 blocks on, `train --fp16`),
-# TCGAN_CUDA_LIB (folders to add to LD_LIBRARY_PATH for libnvrtc/libcublas/libnccl).
+# TCGAN_CUDA_LIB (folders to add to LD_LIBRARY_PATH for libnvrtc/libcublas/libnccl;
+# unset, the script looks in /usr/local/cuda* and in python3's nvidia wheels),
+# TCGAN_CUDA_MAJOR (12 or 13 when building: which CUDA libraries the binaries
+# load, features `cuda` or `cuda13`; default 12, kept in a bundle as cuda-major).
+# The Inception weights (84 MB) are not bundled: without them on the GPU machine
+# ($TCGAN_CACHE_DIR/default_1.pt, or DIR/cache/default_1.pt) the inception
+# group is left out of check-golden and the table says so.
 set -uo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -28,7 +34,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --bin-dir) bin_dir="$2"; mode=run; shift 2 ;;
     --bundle) bundle_dir="$2"; mode=bundle; shift 2 ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "gpu-check: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -41,17 +47,27 @@ default_groups() {
 }
 groups="${TCGAN_GOLDEN_GROUPS:-$(default_groups)}"
 
+# The CUDA major version of the build: the environment, a bundle's record, or 12.
+major="${TCGAN_CUDA_MAJOR:-}"
+[ -z "$major" ] && [ -f "$here/cuda-major" ] && major="$(cat "$here/cuda-major")"
+major="${major:-12}"
+case "$major" in
+  12) feature=cuda; target_dir=target ;;
+  13) feature=cuda13; target_dir=target/cuda13 ;;
+  *) echo "gpu-check: TCGAN_CUDA_MAJOR must be 12 or 13" >&2; exit 2 ;;
+esac
+
 # Builds the binaries (release, with CUDA) and copies them into $1.
 build_into() {
   local out="$1" root="$here/.."
   mkdir -p "$out"
-  (cd "$root" && cargo build --release -q -p tcgan-tests --features cuda --bin check-golden) || return 1
-  cp "$root/target/release/check-golden" "$out/"
-  if (cd "$root" && cargo metadata --no-deps --format-version 1 | grep -q '"name":"train"'); then
-    (cd "$root" && cargo build --release -q -p tcgan-apps --features cuda --bin train) && cp "$root/target/release/train" "$out/"
-  fi
+  export CARGO_TARGET_DIR="$target_dir"
+  (cd "$root" && cargo build --release -q -p tcgan-tests --features "$feature" --bin check-golden) || return 1
+  cp "$root/$target_dir/release/check-golden" "$out/"
+  (cd "$root" && cargo build --release -q -p tcgan-apps --features "$feature" --bin train) || return 1
+  cp "$root/$target_dir/release/train" "$out/"
   # The test binaries: cargo names them with a hash, the JSON messages say which.
-  (cd "$root" && cargo test --release -q -p tcgan-ops-cuda --features cuda --no-run --message-format=json) |
+  (cd "$root" && cargo test --release -q -p tcgan-ops-cuda --features "$feature" --no-run --message-format=json) |
     python3 -c '
 import json, shutil, sys
 for line in sys.stdin:
@@ -72,6 +88,7 @@ case "$mode" in
     [ -d "$golden" ] && cp -r "$golden" "$bundle_dir/golden"
     cp "$0" "$bundle_dir/gpu-check.sh"
     printf '%s\n' "$groups" > "$bundle_dir/golden-groups"
+    printf '%s\n' "$major" > "$bundle_dir/cuda-major"
     echo "bundle ready in $bundle_dir: run $bundle_dir/gpu-check.sh --bin-dir $bundle_dir on the GPU machine"
     exit 0 ;;
   build)
@@ -82,9 +99,23 @@ case "$mode" in
     golden="${TCGAN_GOLDEN_DIR:-$bin_dir/golden}" ;;
 esac
 
-if [ -n "${TCGAN_CUDA_LIB:-}" ]; then
-  export LD_LIBRARY_PATH="$TCGAN_CUDA_LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# Folders holding this build's CUDA libraries: given, or found in the usual places
+# (a toolkit under /usr/local, or the nvidia-* wheels of python3's environment).
+cuda_lib="${TCGAN_CUDA_LIB:-}"
+if [ -z "$cuda_lib" ]; then
+  wheels="$(python3 -c 'import nvidia, os; print(os.path.dirname(list(nvidia.__path__)[0]))' 2>/dev/null || true)"
+  for lib in "libnvrtc.so.$major" "libcublas.so.$major" libnccl.so.2; do
+    found="$(find /usr/local/cuda*/lib64 /usr/local/cuda*/targets/*/lib ${wheels:+"$wheels/nvidia"} \
+      -name "$lib" 2>/dev/null | head -1)"
+    [ -n "$found" ] && cuda_lib="${cuda_lib:+$cuda_lib:}$(dirname "$found")"
+  done
 fi
+if [ -n "$cuda_lib" ]; then
+  export LD_LIBRARY_PATH="$cuda_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
+# A bundle may carry its own cache folder (Inception weights).
+[ -z "${TCGAN_CACHE_DIR:-}" ] && [ -f "$bin_dir/cache/default_1.pt" ] && export TCGAN_CACHE_DIR="$bin_dir/cache"
+weights="${TCGAN_CACHE_DIR:-$HOME/.cache/tcgan}/default_1.pt"
 
 rows=()
 row() { rows+=("$(printf '| %-22s | %-44s | %s |' "$1" "$2" "$3")"); }
@@ -92,6 +123,11 @@ status=0
 
 gpu="$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -1)"
 row "GPU" "${gpu:-nvidia-smi not found}" "$(nvidia-smi -L 2>/dev/null | wc -l) visible"
+row "CUDA libraries" "CUDA $major build (--features $feature)" "${cuda_lib:-none added to LD_LIBRARY_PATH}"
+if [[ ",$groups," == *",inception,"* ]] && [ ! -f "$weights" ]; then
+  groups="$(printf '%s' ",$groups," | sed 's/,inception,/,/; s/^,//; s/,$//')"
+  row "check-golden inception" "left out: no Inception weights" "$weights (scripts/fetch-inception.sh)"
+fi
 
 # Runs a step with a time limit; sets $out, $rc, $secs.
 step() {

@@ -19,8 +19,11 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --release -- -D warnings
-# The CUDA backend builds without a CUDA toolkit: keep it compiling and linted.
+# The CUDA backend builds without a CUDA toolkit: keep it compiling and linted,
+# for CUDA 12 and (in its own target folder, as scripts/nvrtc-check.sh) CUDA 13.
 cargo clippy -p tcgan-ops-cuda --features cuda --all-targets --release -- -D warnings
+CARGO_TARGET_DIR=target/cuda13 cargo clippy -p tcgan-ops-cuda -p tcgan-apps -p tcgan-tests \
+  --features tcgan-ops-cuda/cuda13,tcgan-apps/cuda13,tcgan-tests/cuda13 --all-targets --release -- -D warnings
 echo "== cargo test"
 cargo test --workspace --release
 # Unit tests of the CUDA backend; its GPU property tests report "skipped" without a GPU.

@@ -23,7 +23,7 @@ pub fn select(name: &str) -> Result<Device> {
 
 /// Peak GPU memory in bytes since the last reset, 0 on the CPU.
 pub fn peak_gpu_bytes(device: &Device) -> u64 {
-    #[cfg(feature = "cuda")]
+    #[cfg(any(feature = "cuda", feature = "cuda13"))]
     {
         let name = device.name();
         if let Some(ord) = name.strip_prefix("cuda:").and_then(|n| n.parse().ok()) {
@@ -36,7 +36,7 @@ pub fn peak_gpu_bytes(device: &Device) -> u64 {
 
 /// Resets the peak counter of `peak_gpu_bytes`.
 pub fn reset_peak_gpu(device: &Device) {
-    #[cfg(feature = "cuda")]
+    #[cfg(any(feature = "cuda", feature = "cuda13"))]
     {
         if let Some(ord) = device
             .name()

@@ -1,5 +1,5 @@
 //! Kernel compilation with NVRTC: for the GPU's own architecture to SASS (a
-//! cubin, which runs on any CUDA 12 driver), or to PTX for the newest
+//! cubin, which runs on any driver of the build's CUDA major version), or to PTX for the newest
 //! architecture NVRTC knows when the GPU is newer than that. Results are cached
 //! per process by source and target, so every kernel is compiled at most once.
 

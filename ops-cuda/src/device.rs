@@ -3,6 +3,7 @@
 
 use crate::alloc::{Allocator, MemoryStats};
 use crate::compile::{self, Target};
+use crate::cuda_version;
 use crate::error::CudaError;
 use crate::kernels::KernelSource;
 use crate::storage::CudaStorage;
@@ -13,6 +14,16 @@ use cudarc::driver::{
 use cudarc::nvrtc::Ptx;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+/// Where a machine has only the other CUDA major version's libraries, the
+/// other build is the fix.
+fn other_build_hint() -> String {
+    format!(
+        " (a machine with CUDA {} libraries only needs a build with `--features {}`)",
+        if cuda_version::MAJOR == 12 { 13 } else { 12 },
+        cuda_version::other_feature()
+    )
+}
 use tcgan_core::{DType, Error, Result, Storage};
 
 /// Threads per block of the one-dimensional kernels.
@@ -99,10 +110,12 @@ impl Inner {
             return Err(CudaError::NoDriver);
         }
         let driver_version = driver_version().map_err(startup)?;
-        if driver_version < 12000 {
+        if driver_version < cuda_version::MAJOR * 1000 {
             return Err(CudaError::DriverTooOld {
                 major: driver_version / 1000,
                 minor: driver_version % 1000 / 10,
+                needed: cuda_version::MAJOR,
+                min_driver: cuda_version::MIN_DRIVER,
             });
         }
         result::init().map_err(|e| CudaError::NoDevice(format!("cuInit: {e:?}")))?;
@@ -116,23 +129,36 @@ impl Inner {
             return Err(CudaError::NoSuchDevice { ordinal, count });
         }
         if !compile::nvrtc_present() {
+            let major = cuda_version::MAJOR;
             return Err(CudaError::MissingLibrary {
-                library: "libnvrtc.so.12 (the CUDA 12 runtime compiler)",
-                hint: "install the CUDA 12 toolkit's NVRTC, or `pip install nvidia-cuda-nvrtc-cu12` and add its nvidia/cuda_nvrtc/lib folder to LD_LIBRARY_PATH",
+                library: format!("libnvrtc.so.{major} (the CUDA {major} runtime compiler)"),
+                hint: format!(
+                    "install the CUDA {major} toolkit's NVRTC, or the wheel {} and add its lib folder to LD_LIBRARY_PATH{}",
+                    cuda_version::NVRTC_WHEEL,
+                    other_build_hint()
+                ),
             });
         }
         // SAFETY: only tries to open the library by its usual names.
         if !unsafe { blas_sys::is_culib_present() } {
+            let major = cuda_version::MAJOR;
             return Err(CudaError::MissingLibrary {
-                library: "libcublas.so.12 (cuBLAS of CUDA 12)",
-                hint: "install the CUDA 12 toolkit's cuBLAS, or `pip install nvidia-cublas-cu12` and add its nvidia/cublas/lib folder to LD_LIBRARY_PATH",
+                library: format!("libcublas.so.{major} (cuBLAS of CUDA {major})"),
+                hint: format!(
+                    "install the CUDA {major} toolkit's cuBLAS, or the wheel {} and add its lib folder to LD_LIBRARY_PATH{}",
+                    cuda_version::CUBLAS_WHEEL,
+                    other_build_hint()
+                ),
             });
         }
         let nvrtc_version = compile::nvrtc_version().map_err(startup)?;
-        if nvrtc_version.0 != 12 {
+        if nvrtc_version.0 != cuda_version::MAJOR {
+            let major = cuda_version::MAJOR;
             return Err(startup(format!(
-                "found NVRTC {}.{}, but this build loads CUDA 12 libraries: put CUDA 12's libnvrtc.so.12 first on LD_LIBRARY_PATH",
-                nvrtc_version.0, nvrtc_version.1
+                "found NVRTC {}.{}, but this build loads CUDA {major} libraries: put CUDA {major}'s libnvrtc.so.{major} first on LD_LIBRARY_PATH{}",
+                nvrtc_version.0,
+                nvrtc_version.1,
+                other_build_hint()
             )));
         }
         let ctx = CudaContext::new(ordinal)

@@ -4,73 +4,77 @@
 //! so building needs no CUDA toolkit, and a machine without a GPU gets an
 //! error from `cuda()`, never a panic.
 //!
-//! Without the `cuda` feature the crate builds without cudarc and `cuda()`
-//! returns [`CudaError::NotCompiled`].
+//! Without the `cuda` (CUDA 12) or `cuda13` (CUDA 13) feature the crate builds
+//! without cudarc and `cuda()` returns [`CudaError::NotCompiled`].
 
+#[cfg(all(feature = "cuda", feature = "cuda13"))]
+compile_error!("choose one of the features `cuda` (CUDA 12 libraries) and `cuda13` (CUDA 13)");
+
+pub mod cuda_version;
 mod error;
 
 pub use error::CudaError;
 
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 mod alloc;
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 mod backend;
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 pub mod compile;
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 mod device;
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 pub mod kernels;
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 mod layout;
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 mod nccl;
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 mod storage;
 
 // One folder per op: launch code (mod.rs) beside its kernel source.
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 mod bias_act;
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 mod binary;
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 mod conv;
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 mod fill;
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 mod grid_sample;
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 mod index;
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 mod matmul;
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 mod modulate_weight;
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 mod movement;
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 mod pool2d;
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 mod reduce;
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 mod unary;
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 mod upfirdn2d;
 
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 pub use alloc::MemoryStats;
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 pub use backend::CudaBackend;
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 pub use nccl::{nccl_group, NcclRank};
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 pub use storage::CudaStorage;
 
 use tcgan_core::Device;
 
 /// Whether this build contains the CUDA backend.
-pub const COMPILED: bool = cfg!(feature = "cuda");
+pub const COMPILED: bool = cfg!(feature = "cuda-backend");
 
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 mod registry {
     use crate::device::Inner;
     use crate::{CudaBackend, CudaError};
@@ -105,11 +109,11 @@ mod registry {
 
 /// The CUDA device `cuda:<ordinal>`, started at first call and shared after.
 pub fn cuda(ordinal: usize) -> Result<Device, CudaError> {
-    #[cfg(feature = "cuda")]
+    #[cfg(feature = "cuda-backend")]
     {
         registry::get(ordinal).map(|d| d.0)
     }
-    #[cfg(not(feature = "cuda"))]
+    #[cfg(not(feature = "cuda-backend"))]
     {
         let _ = ordinal;
         Err(CudaError::NotCompiled)
@@ -118,18 +122,18 @@ pub fn cuda(ordinal: usize) -> Result<Device, CudaError> {
 
 /// The number of visible GPUs (0 without a driver or without the feature).
 pub fn device_count() -> usize {
-    #[cfg(feature = "cuda")]
+    #[cfg(feature = "cuda-backend")]
     {
         device::device_count()
     }
-    #[cfg(not(feature = "cuda"))]
+    #[cfg(not(feature = "cuda-backend"))]
     {
         0
     }
 }
 
 /// A line describing a started GPU: name, architecture, kernel target, driver.
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 pub fn describe(ordinal: usize) -> Option<String> {
     let i = registry::started(ordinal)?;
     Some(format!(
@@ -147,13 +151,13 @@ pub fn describe(ordinal: usize) -> Option<String> {
 }
 
 /// The allocator counters of a started GPU.
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 pub fn memory_stats(ordinal: usize) -> Option<MemoryStats> {
     registry::started(ordinal).map(|i| i.memory_stats())
 }
 
 /// Sets the peaks of a started GPU's counters to the current values.
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 pub fn reset_peak_memory_stats(ordinal: usize) {
     if let Some(i) = registry::started(ordinal) {
         i.alloc.reset_peaks();
@@ -161,7 +165,7 @@ pub fn reset_peak_memory_stats(ordinal: usize) {
 }
 
 /// Returns the cached blocks of a started GPU's allocator to the driver.
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 pub fn empty_cache(ordinal: usize) -> Result<(), String> {
     match registry::started(ordinal) {
         Some(i) => i.alloc.trim(),
@@ -170,7 +174,7 @@ pub fn empty_cache(ordinal: usize) -> Result<(), String> {
 }
 
 /// Waits for every queued kernel of a started GPU (for timing).
-#[cfg(feature = "cuda")]
+#[cfg(feature = "cuda-backend")]
 pub fn synchronize(ordinal: usize) -> tcgan_core::Result<()> {
     match registry::started(ordinal) {
         Some(i) => i.sync(),
@@ -200,7 +204,7 @@ mod tests {
         assert!(!e.to_string().is_empty());
     }
 
-    #[cfg(not(feature = "cuda"))]
+    #[cfg(not(feature = "cuda-backend"))]
     #[test]
     fn builds_without_the_feature_say_so() {
         assert!(matches!(cuda(0), Err(CudaError::NotCompiled)));

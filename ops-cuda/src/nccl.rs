@@ -61,8 +61,11 @@ pub fn nccl_group(ordinals: &[usize]) -> std::result::Result<Vec<NcclRank>, Cuda
     // SAFETY: only tries to open the library by its usual names.
     if !unsafe { sys::is_culib_present() } {
         return Err(CudaError::MissingLibrary {
-            library: "libnccl.so.2 (NCCL, for more than one GPU)",
-            hint: "install NCCL, or `pip install nvidia-nccl-cu12` and add its nvidia/nccl/lib folder to LD_LIBRARY_PATH",
+            library: "libnccl.so.2 (NCCL, for more than one GPU)".into(),
+            hint: format!(
+                "install NCCL, or the wheel {} and add its lib folder to LD_LIBRARY_PATH",
+                crate::cuda_version::NCCL_WHEEL
+            ),
         });
     }
     let devlist: Vec<i32> = ordinals.iter().map(|&o| o as i32).collect();

@@ -811,7 +811,7 @@ pub fn run(setup: &RunSetup, device_name: &str, log: &Logger) -> Result<RunSumma
         let ranks = tcgan_core::InProcessGroup::ranks(world);
         return run_ranks(setup, log, ranks, |_| crate::device::select("cpu"));
     }
-    #[cfg(feature = "cuda")]
+    #[cfg(any(feature = "cuda", feature = "cuda13"))]
     {
         // One thread per GPU: GPUs 0..world, whatever cuda:N names.
         let ordinals: Vec<usize> = (0..world).collect();
@@ -819,7 +819,7 @@ pub fn run(setup: &RunSetup, device_name: &str, log: &Logger) -> Result<RunSumma
             .map_err(|e| anyhow::anyhow!("--gpus={world}: {e}"))?;
         run_ranks(setup, log, ranks, |r| Ok(r.device().clone()))
     }
-    #[cfg(not(feature = "cuda"))]
+    #[cfg(not(any(feature = "cuda", feature = "cuda13")))]
     bail!("--gpus={world} with --device={device_name}: this build has no CUDA support (build with --features cuda); --device=cpu simulates {world} ranks")
 }
 

@@ -4,12 +4,14 @@
 //! exists. Prints one line per kernel and `N kernels compiled, M failed`.
 //!
 //! Usage: nvrtc-check [--arch 75,86,90]
-//! libnvrtc.so.12 must be loadable (e.g. LD_LIBRARY_PATH set to the lib folder
-//! of the `nvidia-cuda-nvrtc-cu12` wheel).
+//! The build's NVRTC (libnvrtc.so.12 with the `cuda` feature, .so.13 with
+//! `cuda13`) must be loadable, e.g. with LD_LIBRARY_PATH set to the lib folder
+//! of the `nvidia-cuda-nvrtc-cu12` (or 13.x `nvidia-cuda-nvrtc`) wheel.
 
 use std::process::ExitCode;
 use std::time::Instant;
 use tcgan_ops_cuda::compile::{self, Target};
+use tcgan_ops_cuda::cuda_version;
 use tcgan_ops_cuda::kernels::SOURCES;
 
 fn parse_archs() -> Result<Vec<u32>, String> {
@@ -48,7 +50,11 @@ fn main() -> ExitCode {
         }
     };
     if !compile::nvrtc_present() {
-        eprintln!("nvrtc-check: libnvrtc.so.12 could not be loaded; set LD_LIBRARY_PATH to the lib folder of nvidia-cuda-nvrtc-cu12");
+        eprintln!(
+            "nvrtc-check: libnvrtc.so.{} could not be loaded; set LD_LIBRARY_PATH to the lib folder of the wheel {}",
+            cuda_version::MAJOR,
+            cuda_version::NVRTC_WHEEL
+        );
         return ExitCode::from(2);
     }
     match compile::nvrtc_version() {
