@@ -72,16 +72,16 @@ pub fn modulated_conv2d(
     // With f16 activations, scale weight and styles to a maximum of about one
     // so that the products cannot overflow; demodulation cancels the scales.
     let dtype = x.dtype();
-    let pre_normalized;
     let (weight, styles) = if dtype == DType::F16 && args.demodulate {
         let fan_in = ((i * kh * kw) as f64).sqrt();
-        let w = weight.div(&weight.abs()?.max_keepdim(&[1, 2, 3])?.mul_scalar(fan_in)?)?;
-        let s = styles.div(&styles.abs()?.max_keepdim(&[1])?)?;
-        pre_normalized = (w, s);
-        (&pre_normalized.0, &pre_normalized.1)
+        (
+            weight.div(&weight.abs()?.max_keepdim(&[1, 2, 3])?.mul_scalar(fan_in)?)?,
+            styles.div(&styles.abs()?.max_keepdim(&[1])?)?,
+        )
     } else {
-        (weight, styles)
+        (weight.clone(), styles.clone())
     };
+    let (weight, styles) = (&weight, &styles);
 
     if args.fused_modconv {
         // Per-sample (demodulated) weights, one grouped convolution over the
